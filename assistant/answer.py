@@ -1,0 +1,132 @@
+"""Extractive answers (the offline default): the sentences that answer, grouped and cited."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Sequence
+
+from assistant.guard import REFUSAL_TEXT
+from assistant.text import sentence_spans, tokens
+from assistant.types import Answer, Chunk, Citation, Statement
+
+MAX_STATEMENTS = 5
+_BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
+_NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|what (?:is|are) the (?:limit|cap|threshold))\b", re.I)
+_HAS_NUMBER = re.compile(r"\d")
+
+
+def make_citation(n: int, chunk: Chunk, s: int, e: int) -> Citation:
+    """A citation for chunk.text[s:e], with offsets into the document's text."""
+    return Citation(
+        n=n,
+        chunk_id=chunk.id,
+        source=chunk.source,
+        title=chunk.title,
+        section=chunk.section,
+        start=chunk.start + s,
+        end=chunk.start + e,
+        quote=chunk.text[s:e],
+        doc_type=chunk.doc_type,
+        page=chunk.page,
+        metadata={k: v for k, v in chunk.metadata.items() if k in ("vendor", "date", "audience", "finding_id", "severity", "status")},
+        line_start=chunk.line + chunk.text.count("\n", 0, s) if chunk.line else 0,
+        line_end=chunk.line + chunk.text.count("\n", 0, e) if chunk.line else 0,
+    )
+
+
+def refusal(question: str, chunks: Sequence[Chunk], reason: str, text: str = REFUSAL_TEXT, backend: str = "extractive") -> Answer:
+    nearest = list(chunks[:3])
+    body = text
+    if nearest and reason == "not_in_knowledge_base":
+        names = []
+        for c in nearest:
+            label = f"{c.title} ({c.source})"
+            if label not in names:
+                names.append(label)
+        body += "\n\nNearest sources:\n" + "\n".join(f"- {n}" for n in names)
+    return Answer(question=question, text=body, citations=[], sources=nearest, refused=True, backend=backend, refusal_reason=reason)
+
+
+def _statement_text(quote: str) -> str:
+    text = _BULLET.sub("", quote).strip()
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    return text.strip(" |")
+
+
+def select_sentences(
+    question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], limit: int = MAX_STATEMENTS
+) -> list[tuple[float, int, int, int]]:
+    """Rank candidate sentences: (score, chunk index, start, end) within chunk.text."""
+    q_terms = set(tokens(question))
+    if not q_terms:
+        return []
+    weights = {t: idf(t) for t in q_terms}
+    total = sum(weights.values()) or 1.0
+    wants_number = bool(_NUMERIC_Q.search(question))
+    cands: list[tuple[float, int, int, int]] = []
+    for ci, c in enumerate(chunks):
+        prior = 0.2 / (1 + ci)
+        header_terms = set(tokens(f"{c.title} {c.section}"))
+        for s, e in sentence_spans(c.text):
+            sent = c.text[s:e]
+            if sent.lstrip().startswith("#") or len(sent) < 12:
+                continue
+            st = set(tokens(sent))
+            if len(st) < 3:
+                continue
+            cover = sum(weights[t] for t in q_terms & st) / total
+            context = 0.3 * sum(weights[t] for t in (q_terms & header_terms) - st) / total
+            score = cover + context + prior
+            if wants_number and _HAS_NUMBER.search(sent):
+                score += 0.1
+            cands.append((score, ci, s, e))
+    cands.sort(key=lambda x: (-x[0], x[1], x[2]))
+    if not cands:
+        return []
+    best = cands[0][0]
+    chosen: list[tuple[float, int, int, int]] = []
+    seen: list[set[str]] = []
+    for score, ci, s, e in cands:
+        if score < max(0.25, 0.6 * best) or len(chosen) >= limit:
+            break
+        toks = set(tokens(chunks[ci].text[s:e]))
+        if any(len(toks & o) / max(1, len(toks | o)) > 0.6 for o in seen):
+            continue
+        seen.append(toks)
+        chosen.append((score, ci, s, e))
+    return chosen
+
+
+def compose(question: str, chunks: Sequence[Chunk], chosen: Sequence[tuple[float, int, int, int]]) -> tuple[str, list[Citation], list[Statement]]:
+    """Group chosen sentences by document (in rank order), keep document order inside a group."""
+    groups: dict[str, list[tuple[float, int, int, int]]] = {}
+    for item in chosen:
+        groups.setdefault(chunks[item[1]].source, []).append(item)
+    lines: list[str] = []
+    citations: list[Citation] = []
+    statements: list[Statement] = []
+    for source, items in groups.items():
+        items.sort(key=lambda x: chunks[x[1]].start + x[2])
+        first = chunks[items[0][1]]
+        heading = first.title + (f" — {first.section}" if first.section else "")
+        lines.append(f"**{heading}**")
+        for score, ci, s, e in items:
+            n = len(citations) + 1
+            cit = make_citation(n, chunks[ci], s, e)
+            citations.append(cit)
+            text = _statement_text(cit.quote)
+            statements.append(Statement(text=text, citations=[n], support=1.0, supported=True))
+            lines.append(f"- {text} [{n}]")
+        lines.append("")
+    return "\n".join(lines).strip(), citations, statements
+
+
+def extractive_answer(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float]) -> Answer:
+    chosen = select_sentences(question, chunks, idf)
+    if not chosen:
+        return refusal(question, chunks, "no_supporting_sentence")
+    text, citations, statements = compose(question, chunks, chosen)
+    return Answer(
+        question=question, text=text, citations=citations, sources=list(chunks), refused=False,
+        backend="extractive", statements=statements,
+    )

@@ -1,0 +1,51 @@
+"""Follow-up questions resolved against the chat history into a standalone question."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+_FOLLOW = re.compile(
+    r"^\s*(?:and|also|what about|how about|and what about|and how about|what of|same for|ok(?:ay)?,?|so)\b", re.I
+)
+_ANAPHORA = re.compile(r"\b(those|these|them|they|it|its|that one|this one|the same|such|which of)\b", re.I)
+_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+|so\s+)?(?:what|how)\s+about\s+(?P<topic>.+?)\s*\??$", re.I)
+_ABOUT_TAIL = re.compile(r"^(?P<frame>.*\b(?:about|on|for|regarding|concerning)\s+)(?P<topic>.+?)\s*\?*$", re.I)
+
+
+def user_turns(history: Sequence[Any] | None) -> list[str]:
+    """User messages from either [(user, assistant), ...] or [{"role", "content"}, ...]."""
+    out: list[str] = []
+    for item in history or []:
+        if isinstance(item, dict):
+            if item.get("role") == "user" and isinstance(item.get("content"), str):
+                out.append(item["content"])
+        elif isinstance(item, (list, tuple)) and item and isinstance(item[0], str):
+            out.append(item[0])
+    return out
+
+
+def is_follow_up(question: str) -> bool:
+    words = question.split()
+    return bool(_FOLLOW.match(question) or _ANAPHORA.search(question) or len(words) <= 3)
+
+
+def rewrite(question: str, history: Sequence[Any] | None) -> str:
+    """Deterministic rewrite: carry the earlier subject into a follow-up question."""
+    turns = user_turns(history)
+    if not turns or not is_follow_up(question):
+        return question
+    prev = turns[-1].strip()
+    m = _WHAT_ABOUT.match(question)
+    if m:
+        topic = m.group("topic")
+        tail = _ABOUT_TAIL.match(prev.rstrip("?"))
+        if tail:
+            return f"{tail.group('frame')}{topic}?"
+        return f"{prev.rstrip('?')} — {topic}?"
+    q = re.sub(r"^\s*(?:and|also|so|ok(?:ay)?,?)\s+", "", question, flags=re.I)
+    return f"{q.rstrip('?')} (about: {prev.rstrip('?')})?"
+
+
+def carried_filters(history_filters: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
+    return dict(history_filters[-1]) if history_filters else {}

@@ -1,0 +1,78 @@
+"""Citation verification: every [n] must point to a retrieved chunk that supports its sentence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from assistant.embeddings import Embedder
+from assistant.text import sentence_spans, tokens
+from assistant.types import Chunk
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+LEXICAL_MIN = 0.5  # share of the statement's content words found in the cited chunk
+EMBED_MIN = 0.55  # cosine between statement and the best sentence of the chunk
+COMBINED_MIN = 0.6
+
+
+@dataclass
+class Support:
+    score: float
+    lexical: float
+    semantic: float
+    quote_span: tuple[int, int]  # offsets inside chunk.text of the best supporting sentence
+
+
+def lexical_support(statement: str, passage: str) -> float:
+    st = set(tokens(MARKER.sub("", statement)))
+    if not st:
+        return 0.0
+    return len(st & set(tokens(passage))) / len(st)
+
+
+def support(statement: str, chunk: Chunk, embedder: Embedder | None) -> Support:
+    """How well ``chunk`` supports ``statement``: lexical overlap and embedding similarity."""
+    clean = MARKER.sub("", statement).strip()
+    spans = sentence_spans(chunk.text) or [(0, len(chunk.text))]
+    lex_all = lexical_support(clean, chunk.text)
+    lex_each = [lexical_support(clean, chunk.text[s:e]) for s, e in spans]
+    best = int(np.argmax(lex_each))
+    semantic = 0.0
+    if embedder is not None and clean:
+        texts = [clean] + [chunk.text[s:e] for s, e in spans]
+        vecs = embedder.embed(texts)
+        sims = vecs[1:] @ vecs[0]
+        best_sem = int(np.argmax(sims))
+        semantic = float(sims[best_sem])
+        if lex_each[best_sem] >= lex_each[best] - 0.1:
+            best = best_sem
+    score = 0.5 * lex_all + 0.5 * semantic if embedder is not None else lex_all
+    return Support(score=score, lexical=lex_all, semantic=semantic, quote_span=spans[best])
+
+
+def is_supported(s: Support, with_embeddings: bool) -> bool:
+    if s.lexical >= 0.999:
+        return True
+    if not with_embeddings:
+        return s.lexical >= LEXICAL_MIN
+    return s.lexical >= LEXICAL_MIN and s.semantic >= EMBED_MIN or s.score >= COMBINED_MIN and s.lexical >= 0.3
+
+
+def split_statements(text: str) -> list[str]:
+    out = []
+    for s, e in sentence_spans(text):
+        frag = text[s:e].strip()
+        if frag:
+            out.append(frag)
+    return out
+
+
+def markers(statement: str) -> list[int]:
+    return [int(m) for m in MARKER.findall(statement)]
+
+
+def valid_refs(refs: Sequence[int], n_sources: int) -> list[int]:
+    return [r for r in refs if 1 <= r <= n_sources]

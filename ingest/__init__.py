@@ -1,0 +1,1 @@
+"""Everything that fills the store: loaders, the splitter and the incremental pipeline."""

@@ -1,0 +1,70 @@
+"""Shared fixtures: real embedder, real Chroma, a session index of the shipped knowledge base."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE = ROOT / "knowledge"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_env(monkeypatch):
+    """Tests build settings explicitly; stray ASSISTANT_* variables must not leak in."""
+    for k in list(os.environ):
+        if k.startswith("ASSISTANT_") and k != "ASSISTANT_ONNX_CACHE":
+            monkeypatch.delenv(k, raising=False)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from assistant.embeddings import SentenceTransformerEmbedder
+
+    e = SentenceTransformerEmbedder()
+    e.warm_up()
+    return e
+
+
+def make_settings(tmp: Path, knowledge: Path, **kw):
+    from assistant.settings import Settings
+
+    return Settings(knowledge_root=knowledge, index_dir=tmp / "index", feedback_db=tmp / "feedback.sqlite3", **kw)
+
+
+@pytest.fixture(scope="session")
+def kb(tmp_path_factory, embedder):
+    """The shipped knowledge base ingested once into a real embedded Chroma."""
+    from assistant.api import Assistant
+
+    tmp = tmp_path_factory.mktemp("kb")
+    knowledge = tmp / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    settings = make_settings(tmp, knowledge)
+    a = Assistant.from_settings(settings, embedder=embedder)
+    report = a.ingest(show_bar=False)
+    assert report.ok, report.summary()
+    return a
+
+
+@pytest.fixture()
+def corpus_dir(tmp_path):
+    d = tmp_path / "knowledge"
+    d.mkdir()
+    return d
