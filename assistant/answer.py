@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from assistant.guard import REFUSAL_TEXT
 from assistant.text import sentence_spans, tokens
 from assistant.types import Answer, Chunk, Citation, Statement
 
-MAX_STATEMENTS = 5
+MAX_STATEMENTS = 7
+PER_CHUNK = 3
+MAX_EMBEDDED = 48
+RELATIVE_CUTOFF = 0.6
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
 _NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|what (?:is|are) the (?:limit|cap|threshold))\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
@@ -54,9 +57,17 @@ def _statement_text(quote: str) -> str:
 
 
 def select_sentences(
-    question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], limit: int = MAX_STATEMENTS
+    question: str,
+    chunks: Sequence[Chunk],
+    idf: Callable[[str], float],
+    limit: int = MAX_STATEMENTS,
+    embedder: Any = None,
 ) -> list[tuple[float, int, int, int]]:
-    """Rank candidate sentences: (score, chunk index, start, end) within chunk.text."""
+    """Rank candidate sentences: (score, chunk index, start, end) within chunk.text.
+
+    A sentence scores by the idf-weighted share of the question's terms it contains, its
+    embedding similarity to the question (when an embedder is given), and its chunk's rank.
+    """
     q_terms = set(tokens(question))
     if not q_terms:
         return []
@@ -80,15 +91,25 @@ def select_sentences(
             if wants_number and _HAS_NUMBER.search(sent):
                 score += 0.1
             cands.append((score, ci, s, e))
+    if embedder is not None and cands:
+        cands.sort(key=lambda x: (-x[0], x[1], x[2]))
+        cands = cands[:MAX_EMBEDDED]
+        vecs = embedder.embed([question] + [chunks[ci].text[s:e] for _, ci, s, e in cands])
+        sims = vecs[1:] @ vecs[0]
+        cands = [(0.5 * sc + float(sim), ci, s, e) for (sc, ci, s, e), sim in zip(cands, sims)]
     cands.sort(key=lambda x: (-x[0], x[1], x[2]))
     if not cands:
         return []
     best = cands[0][0]
     chosen: list[tuple[float, int, int, int]] = []
     seen: list[set[str]] = []
+    per_chunk: dict[int, int] = {}
     for score, ci, s, e in cands:
-        if score < max(0.25, 0.6 * best) or len(chosen) >= limit:
+        if score < max(0.25, RELATIVE_CUTOFF * best) or len(chosen) >= limit:
             break
+        if per_chunk.get(ci, 0) >= PER_CHUNK:
+            continue
+        per_chunk[ci] = per_chunk.get(ci, 0) + 1
         toks = set(tokens(chunks[ci].text[s:e]))
         if any(len(toks & o) / max(1, len(toks | o)) > 0.6 for o in seen):
             continue
@@ -121,8 +142,26 @@ def compose(question: str, chunks: Sequence[Chunk], chosen: Sequence[tuple[float
     return "\n".join(lines).strip(), citations, statements
 
 
-def extractive_answer(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float]) -> Answer:
-    chosen = select_sentences(question, chunks, idf)
+def _finding_headers(chunks: Sequence[Chunk], chosen: list[tuple[float, int, int, int]]) -> list[tuple[float, int, int, int]]:
+    """Auditors need the finding's id, severity and status: cite its field line with the quote."""
+    out = list(chosen)
+    have = {(ci, s) for _, ci, s, _ in chosen}
+    for score, ci, _, _ in chosen:
+        fid = chunks[ci].metadata.get("finding_id")
+        if not fid:
+            continue
+        for s, e in sentence_spans(chunks[ci].text):
+            sent = chunks[ci].text[s:e]
+            if re.match(rf"\W*Finding {re.escape(fid)}\b", sent) and not sent.lstrip().startswith("#"):
+                if (ci, s) not in have:
+                    out.append((score, ci, s, e))
+                    have.add((ci, s))
+                break
+    return out
+
+
+def extractive_answer(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], embedder: Any = None) -> Answer:
+    chosen = _finding_headers(chunks, select_sentences(question, chunks, idf, embedder=embedder))
     if not chosen:
         return refusal(question, chunks, "no_supporting_sentence")
     text, citations, statements = compose(question, chunks, chosen)

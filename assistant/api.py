@@ -157,7 +157,7 @@ class Assistant:
         elif self.chat_model is not None:
             ans = yield from self._llm_answer(routing.query, chunks)
         else:
-            ans = extractive_answer(routing.query, chunks, self._idf)
+            ans = extractive_answer(routing.query, chunks, self._idf, self.embedder)
         if not ans.refused and ans.backend == "extractive" and self.chat_model is None:
             for line in ans.text.splitlines(keepends=True):
                 yield line
@@ -178,7 +178,7 @@ class Assistant:
         turns = user_turns(history)
         if not turns:
             return question, {}
-        standalone = rewrite(question, history)
+        standalone = rewrite(question, history, self.retriever.corpus.vendors)
         if standalone != question and self.chat_model is not None:
             from assistant.llm import LLMError, rewrite_question
 
@@ -187,7 +187,7 @@ class Assistant:
             except LLMError:
                 pass
         carried: dict[str, Any] = {}
-        if standalone != question:
+        if standalone != question and not self.retriever.route(question, Filters()).filters.vendor:
             prev = self.retriever.route(turns[-1], Filters())
             for key in ("vendor", "source", "doc_type"):
                 vals = getattr(prev.filters, key)
@@ -204,7 +204,7 @@ class Assistant:
                 parts.append(delta)
                 yield delta
         except LLMError as exc:
-            ans = extractive_answer(question, chunks, self._idf)
+            ans = extractive_answer(question, chunks, self._idf, self.embedder)
             ans.notice = f"The language model is unavailable ({exc}); showing an extractive answer instead."
             return ans
         raw = "".join(parts).strip()
@@ -217,7 +217,7 @@ class Assistant:
             return refusal(question, chunks, "not_in_knowledge_base", backend=backend)
         statements_raw = verify.split_statements(raw)
         if not any(verify.markers(s) for s in statements_raw):
-            ans = extractive_answer(question, chunks, self._idf)
+            ans = extractive_answer(question, chunks, self._idf, self.embedder)
             ans.notice = "The language model returned an answer without usable citations; showing an extractive answer instead."
             return ans
         citations = []

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 _FOLLOW = re.compile(
     r"^\s*(?:and|also|what about|how about|and what about|and how about|what of|same for|ok(?:ay)?,?|so)\b", re.I
 )
-_ANAPHORA = re.compile(r"\b(those|these|them|they|it|its|that one|this one|the same|such|which of)\b", re.I)
+_ANAPHORA = re.compile(r"\b(those|these|them|they|it|its|that|this one|the same|such|which of)\b", re.I)
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+|so\s+)?(?:what|how)\s+about\s+(?P<topic>.+?)\s*\??$", re.I)
 _ABOUT_TAIL = re.compile(r"^(?P<frame>.*\b(?:about|on|for|regarding|concerning)\s+)(?P<topic>.+?)\s*\?*$", re.I)
 
@@ -30,15 +30,24 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW.match(question) or _ANAPHORA.search(question) or len(words) <= 3)
 
 
-def rewrite(question: str, history: Sequence[Any] | None) -> str:
-    """Deterministic rewrite: carry the earlier subject into a follow-up question."""
+def rewrite(question: str, history: Sequence[Any] | None, entities: Sequence[str] = ()) -> str:
+    """Deterministic rewrite: carry the earlier subject into a follow-up question.
+
+    ``entities`` are names (vendors) that can stand in for each other: "What about Bluepeak?"
+    after a question about Northwind asks the same question about Bluepeak.
+    """
     turns = user_turns(history)
     if not turns or not is_follow_up(question):
         return question
     prev = turns[-1].strip()
     m = _WHAT_ABOUT.match(question)
     if m:
-        topic = m.group("topic")
+        topic = m.group("topic").strip()
+        for e in entities:
+            if e.lower() == topic.lower().removesuffix("'s"):
+                for other in entities:
+                    if re.search(rf"\b{re.escape(other)}\b", prev, re.I):
+                        return re.sub(rf"\b{re.escape(other)}\b", e, prev, flags=re.I)
         tail = _ABOUT_TAIL.match(prev.rstrip("?"))
         if tail:
             return f"{tail.group('frame')}{topic}?"

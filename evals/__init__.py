@@ -1,0 +1,1 @@
+"""Quality and performance measurement: golden set, LegalBench-style harness, benchmarks."""

@@ -1,0 +1,205 @@
+"""The Gradio app driven in headless Chromium: answers, sources, filters, refusals, uploads,
+feedback, findings and escaping. One app process serves the whole session (conftest_app)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest_app import app_server, browser, page, screenshot  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+BOT = '#chatbot [data-testid="bot"]'
+USER = '#chatbot [data-testid="user"]'
+
+
+def ask(page, question: str) -> str:
+    """Type a question, send it and wait for the final answer; return the last bot message text."""
+    page.fill("#question textarea", question)
+    page.click("#ask-btn")
+    page.wait_for_function(
+        "q => { const p = document.querySelector('#sources .sources-panel'); return p && p.dataset.question === q; }",
+        arg=question.strip(),
+        timeout=60_000,
+    )
+    return page.locator(BOT).last.inner_text()
+
+
+def pick(page, dropdown_id: str, option: str) -> None:
+    page.locator(f"#{dropdown_id} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_examples_on_empty_screen_and_cited_answer(page):
+    examples = page.locator("#chatbot button.example")
+    assert examples.count() == 4
+    texts = " ".join(examples.all_inner_texts())
+    for who in ("Manager", "New staff", "Auditor"):
+        assert who in texts
+
+    answer = ask(page, "What must our contract say about data encryption?")
+    assert "[1]" in answer
+    first = page.locator("#sources #cite-1")
+    assert first.is_visible()
+    quote = first.locator(".cite-text mark").inner_text().strip()
+    assert len(quote) > 10
+    assert quote in first.locator(".cite-text").inner_text()  # highlighted inside its chunk text
+    meta = first.locator(".cite-meta").inner_text()
+    assert "contract" in meta
+    assert ".md:" in meta  # file:line
+    n_cites = page.locator("#sources .citation").count()
+    assert n_cites >= 1
+    assert f"[{n_cites}]" in answer
+    screenshot(page, "chat.png")
+
+    page.click("#new-conversation")
+    page.wait_for_selector("#chatbot button.example")
+    assert page.locator(BOT).count() == 0
+    assert page.locator("#sources .citation").count() == 0
+
+
+def test_example_click_asks_it(page):
+    page.locator("#chatbot button.example", has_text="Which findings are still open?").click()
+    page.wait_for_function(
+        "() => { const p = document.querySelector('#sources .sources-panel'); return p && p.dataset.question; }",
+        timeout=60_000,
+    )
+    assert "Which findings are still open?" in page.locator(USER).last.inner_text()
+    assert page.locator("#sources .citation").count() >= 1
+
+
+def test_vendor_filter_is_applied_and_shown(page):
+    page.click("#filters")
+    pick(page, "filter-vendor", "Northwind")
+    answer = ask(page, "Which findings are still open?")
+    assert "Filters: vendor=Northwind" in answer
+    assert "vendor=Northwind" in page.locator("#sources .filters-line").inner_text()
+    metas = page.locator("#sources .citation .cite-meta").all_inner_texts()
+    assert metas, "expected cited sources"
+    assert all("vendor: Northwind" in m for m in metas)
+    screenshot(page, "sources.png")
+
+
+def test_out_of_scope_question_is_refused_visibly(page):
+    answer = ask(page, "What is the best lasagne recipe?")
+    assert "Not in the knowledge base" in answer
+    box = page.locator("#sources .refusal")
+    assert box.is_visible()
+    assert "Not in the knowledge base" in box.inner_text()
+    assert page.locator("#sources .citation").count() == 0
+    screenshot(page, "refusal.png")
+
+
+def test_upload_then_ask_cites_the_new_document(page, app_server, tmp_path):
+    code = f"ZX-{uuid.uuid4().int % 9000 + 1000}"
+    name = f"quillfeather-{code.lower()}-policy.md"
+    doc = tmp_path / name
+    doc.write_text(
+        "---\ntitle: Quillfeather translation services data handling policy\ndoc_type: guidance\n"
+        "audience: all\nvendor: Quillfeather\ndate: 2025-06-01\n---\n\n"
+        "# Quillfeather translation services data handling policy\n\n"
+        f"## Vendor code {code}\n\n"
+        f"Quillfeather Translation Services is registered under vendor code {code}. "
+        f"Under the {code} policy, Quillfeather must encrypt every interview transcript with AES-256 "
+        "and delete all transcripts within 14 days of delivering the translation.\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "payload.exe"
+    bad.write_bytes(b"MZ\x90\x00not a document")
+
+    page.get_by_role("tab", name="Upload").click()
+    page.set_input_files("#upload-files input[type=file]", [str(doc), str(bad)])
+    page.locator("#upload-files").get_by_text(name).wait_for()
+    page.click("#upload-btn")
+    page.wait_for_selector("#upload-result .upload-row", timeout=120_000)
+    ok_row = page.locator('#upload-result .upload-row[data-result="ingested"]')
+    assert name in ok_row.inner_text()
+    bad_row = page.locator('#upload-result .upload-row[data-result="rejected"]')
+    assert "payload.exe" in bad_row.inner_text()
+    assert "not accepted" in bad_row.inner_text()
+    assert (app_server.upload_dir / name).exists()
+    assert not (app_server.upload_dir / "payload.exe").exists()
+    screenshot(page, "upload.png")
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, f"What does the {code} policy require for interview transcripts?")
+    cites = page.locator("#sources .citation")
+    assert cites.count() >= 1
+    sources_text = page.locator("#sources").inner_text()
+    assert f"uploads/{name}" in sources_text
+    assert code in sources_text
+
+
+def test_thumbs_down_with_comment_is_stored(page, app_server):
+    question = "How do we vet a new BPO provider?"
+    ask(page, question)
+    comment = f"missing the approval step {uuid.uuid4().hex[:8]}"
+    page.fill("#feedback-comment textarea", comment)
+    page.click("#thumbs-down")
+    page.wait_for_function("() => document.querySelector('#feedback-status').innerText.includes('saved')")
+    screenshot(page, "feedback.png")
+    with sqlite3.connect(app_server.feedback_db) as db:
+        db.row_factory = sqlite3.Row
+        rows = [dict(r) for r in db.execute("SELECT * FROM feedback WHERE comment = ?", (comment,))]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["rating"] == -1
+    assert row["question"] == question
+    assert "[1]" in row["answer"]
+    assert row["user"] == "local"
+    assert row["backend"] == "extractive"
+    citations = json.loads(row["citations"])
+    assert citations and citations[0]["n"] == 1 and citations[0]["quote"]
+    assert page.locator("#feedback-comment textarea").input_value() == ""
+
+
+def test_html_in_a_question_is_not_executed(page):
+    payload = '<img src=x onerror="window.__xss=1">'
+    ask(page, payload)
+    page.wait_for_timeout(500)  # give a would-be onerror handler time to fire
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#chatbot img[src='x'], #sources img").count() == 0
+    assert payload in page.locator(USER).last.inner_text()  # shown as text
+    screenshot(page, "xss.png")
+
+
+def test_findings_table_filters_by_status(page):
+    page.get_by_role("tab", name="Findings").click()
+    rows = page.locator("#findings-table .virtual-row")
+    rows.first.wait_for()
+    headers = page.locator("#findings-table thead").inner_text()
+    for h in ("Vendor", "ID", "Date", "Severity", "Status", "Area", "Due date", "Source"):
+        assert h in headers
+    total = rows.count()
+    assert total >= 5
+
+    # Sortable from the column menu.
+    page.locator('#findings-table th[title="Severity"]').hover()
+    page.locator('#findings-table th[title="Severity"] button.cell-menu-button').click()
+    page.get_by_role("menuitem", name="Sort descending").click()
+    page.wait_for_timeout(300)
+    severities = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#findings-table .virtual-row'))"
+        ".map(r => r.querySelectorAll('[role=gridcell]')[3].innerText.trim())"
+    )
+    assert severities == sorted(severities, reverse=True)
+
+    pick(page, "findings-status", "open")
+    page.wait_for_function("() => document.querySelector('#findings-summary').innerText.match(/^(\\d+) of/)")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#findings-table .virtual-row').length < n", arg=total
+    )
+    cells = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#findings-table .virtual-row'))"
+        ".map(r => Array.from(r.querySelectorAll('[role=gridcell]')).map(c => c.innerText.trim()))"
+    )
+    assert cells
+    assert all(row[4] == "open" for row in cells)
+    assert all(row[7].startswith("audits/") for row in cells)
+    screenshot(page, "findings.png")
