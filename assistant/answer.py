@@ -13,6 +13,8 @@ MAX_STATEMENTS = 7
 PER_CHUNK = 3
 MAX_EMBEDDED = 48
 RELATIVE_CUTOFF = 0.6
+ABSOLUTE_MIN = 0.45
+MIN_STATEMENTS = 3
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
 _NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|what (?:is|are) the (?:limit|cap|threshold))\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
@@ -105,7 +107,9 @@ def select_sentences(
     seen: list[set[str]] = []
     per_chunk: dict[int, int] = {}
     for score, ci, s, e in cands:
-        if score < max(0.25, RELATIVE_CUTOFF * best) or len(chosen) >= limit:
+        if len(chosen) >= limit:
+            break
+        if score < max(ABSOLUTE_MIN, RELATIVE_CUTOFF * best) and (len(chosen) >= MIN_STATEMENTS or score < ABSOLUTE_MIN):
             break
         if per_chunk.get(ci, 0) >= PER_CHUNK:
             continue

@@ -152,7 +152,10 @@ class Assistant:
         chunks = self.retriever.search_routed(routing, self.settings.top_k)
         t_ret = time.perf_counter()
         relevance = chunks[0].signals.get("dense_max", 0.0) if chunks else 0.0
-        if not chunks or relevance < self.threshold:
+        # A question routed to a named vendor, document or finding status is in scope by
+        # construction; the similarity threshold guards the open-ended ones.
+        routed = bool(routing.notes)
+        if not chunks or (relevance < self.threshold and not routed):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None:
             ans = yield from self._llm_answer(routing.query, chunks)

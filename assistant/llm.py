@@ -54,10 +54,24 @@ def make_chat_model(settings: Settings) -> Any:
     raise ValueError(f"no chat model for answer_backend={settings.answer_backend!r}")
 
 
+def defang(text: str) -> str:
+    """Remove instruction-like sentences from source text before a model reads it."""
+    from assistant.guard import INJECTION
+    from assistant.text import sentence_spans
+
+    out, pos = [], 0
+    for s, e in sentence_spans(text):
+        if INJECTION.search(text[s:e]):
+            out.append(text[pos:s] + "[instruction-like text removed]")
+            pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def source_blocks(chunks: Sequence[Chunk]) -> str:
     parts = []
     for i, c in enumerate(chunks, start=1):
-        body = c.text.replace("<source", "&lt;source").replace("</source", "&lt;/source")
+        body = defang(c.text).replace("<source", "&lt;source").replace("</source", "&lt;/source")
         parts.append(f'<source id="{i}" title="{c.title}" section="{c.section}">\n{body}\n</source>')
     return "\n\n".join(parts)
 

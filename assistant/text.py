@@ -13,7 +13,7 @@ STOPWORDS = frozenset(
     whom why will with would you your yours us say says said tell must shall may might also please""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
-_SENT = re.compile(r"(?<=[.!?;])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
+_SENT = re.compile(r"(?<=[.!?;])\s+(?=[\"'(]?[A-Z0-9])")
 
 
 def stem(w: str) -> str:
@@ -35,20 +35,56 @@ def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
     return [stem(w) for w in words if w not in STOPWORDS]
 
 
+_LABEL = re.compile(r"\s*(?:[-*+•]\s*)?(?:\(?[0-9ivxa-z]{1,4}(?:\.[0-9]{1,3})*[.)]|no\.|e\.g\.|i\.e\.|art\.|sec\.)", re.I)
+_NEW_ITEM = re.compile(r"^\s*(?:[-*+•|#>]|\d{1,3}(?:\.\d{1,3})*[.)]?\s|\([a-z0-9]{1,4}\)\s|[A-Z][A-Z .]{2,}$)")
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of sentences and list items (each line at least one unit), whitespace trimmed."""
-    spans: list[tuple[int, int]] = []
+    """Spans of sentences and list items, whitespace trimmed.
+
+    A line break ends a unit when the line before ends a sentence (or a heading, table row
+    or list intro) or the next line starts a list item, number, heading or table row;
+    otherwise a hard-wrapped sentence continues on the next line.
+    """
+    blocks: list[tuple[int, int]] = []
     pos = 0
+    cur_start: int | None = None
+    cur_end = 0
+    prev_line = ""
     for line in text.split("\n"):
-        lstart = pos
-        pos += len(line) + 1
-        if not line.strip():
+        lstart, lend = pos, pos + len(line)
+        pos = lend + 1
+        stripped = line.strip()
+        if not stripped:
+            if cur_start is not None:
+                blocks.append((cur_start, cur_end))
+                cur_start = None
+            prev_line = ""
             continue
-        cur = lstart
-        for m in _SENT.finditer(line):
-            spans.append((cur, lstart + m.start()))
-            cur = lstart + m.end()
-        spans.append((cur, lstart + len(line)))
+        continues = (
+            cur_start is not None
+            and not _NEW_ITEM.match(line)
+            and not prev_line.rstrip().endswith((".", "!", "?", ":", ";", "|"))
+            and not prev_line.lstrip().startswith(("#", "|"))
+        )
+        if not continues:
+            if cur_start is not None:
+                blocks.append((cur_start, cur_end))
+            cur_start = lstart
+        cur_end = lend
+        prev_line = line
+    if cur_start is not None:
+        blocks.append((cur_start, cur_end))
+    spans: list[tuple[int, int]] = []
+    for bstart, bend in blocks:
+        cur = bstart
+        for m in _SENT.finditer(text, bstart, bend):
+            # "7.1 The Supplier ..." or "No. 5 ...": a clause number is not a sentence.
+            if _LABEL.match(text, cur, m.start()) and _LABEL.match(text, cur, m.start()).end() >= m.start():
+                continue
+            spans.append((cur, m.start()))
+            cur = m.end()
+        spans.append((cur, bend))
     out = []
     for s, e in spans:
         while s < e and text[s].isspace():

@@ -61,11 +61,19 @@ def is_supported(s: Support, with_embeddings: bool) -> bool:
     return s.lexical >= LEXICAL_MIN and s.semantic >= EMBED_MIN or s.score >= COMBINED_MIN and s.lexical >= 0.3
 
 
+_STATEMENT_END = re.compile(r"(?<=[.!?])\s+(?!\[\d)|\n+")
+
+
 def split_statements(text: str) -> list[str]:
-    out = []
-    for s, e in sentence_spans(text):
-        frag = text[s:e].strip()
-        if frag:
+    """Sentences of model output, each keeping the [n] markers written after its full stop."""
+    out: list[str] = []
+    for frag in _STATEMENT_END.split(text):
+        frag = frag.strip()
+        if not frag:
+            continue
+        if out and MARKER.sub("", frag).strip(" .") == "":
+            out[-1] += " " + frag  # a marker on its own line belongs to the sentence before
+        else:
             out.append(frag)
     return out
 

@@ -115,7 +115,8 @@ def test_upload_then_ask_cites_the_new_document(page, app_server, tmp_path):
 
     page.get_by_role("tab", name="Upload").click()
     page.set_input_files("#upload-files input[type=file]", [str(doc), str(bad)])
-    page.locator("#upload-files").get_by_text(name).wait_for()
+    for f in (name, bad.name):  # the download link appears once the browser has sent the file
+        page.locator(f'#upload-files a[download="{f}"]').wait_for()
     page.click("#upload-btn")
     page.wait_for_selector("#upload-result .upload-row", timeout=120_000)
     ok_row = page.locator('#upload-result .upload-row[data-result="ingested"]')
@@ -180,15 +181,15 @@ def test_findings_table_filters_by_status(page):
     assert total >= 5
 
     # Sortable from the column menu.
-    page.locator('#findings-table th[title="Severity"]').hover()
-    page.locator('#findings-table th[title="Severity"] button.cell-menu-button').click()
+    page.locator('#findings-table th[title="ID"]').hover()
+    page.locator('#findings-table th[title="ID"] button.cell-menu-button').click()
     page.get_by_role("menuitem", name="Sort descending").click()
     page.wait_for_timeout(300)
-    severities = page.evaluate(
+    ids = page.evaluate(
         "() => Array.from(document.querySelectorAll('#findings-table .virtual-row'))"
-        ".map(r => r.querySelectorAll('[role=gridcell]')[3].innerText.trim())"
+        ".map(r => r.querySelectorAll('[role=gridcell]')[1].innerText.trim())"
     )
-    assert severities == sorted(severities, reverse=True)
+    assert len(ids) == total and ids == sorted(ids, reverse=True)
 
     pick(page, "findings-status", "open")
     page.wait_for_function("() => document.querySelector('#findings-summary').innerText.match(/^(\\d+) of/)")
@@ -202,4 +203,5 @@ def test_findings_table_filters_by_status(page):
     assert cells
     assert all(row[4] == "open" for row in cells)
     assert all(row[7].startswith("audits/") for row in cells)
+    page.wait_for_timeout(500)  # let the dropdown's closing animation finish
     screenshot(page, "findings.png")
