@@ -120,6 +120,27 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from assistant.backup import export_index
+
+    a = _build(args)
+    n = export_index(a.store, a.manifest, Path(args.file))
+    print(f"exported {n} chunks of collection {a.settings.collection!r} to {args.file}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from assistant.backup import import_index
+
+    a = _build(args)
+    from ingest.pipeline import IngestLock
+
+    with IngestLock(a.settings.index_dir, a.settings.collection, wait=False):
+        n = import_index(a.store, a.manifest, Path(args.file))
+    print(f"imported {n} chunks into collection {a.settings.collection!r}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from evals.__main__ import main as eval_main
 
@@ -174,6 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="CSV file (default: standard output)")
     s.set_defaults(fn=cmd_feedback)
 
+    s = sub.add_parser("export", help="back up the index (chunks, vectors, manifest) to a .jsonl.gz file")
+    s.add_argument("file")
+    s.add_argument("--collection")
+    s.set_defaults(fn=cmd_export)
+    s = sub.add_parser("import", help="restore an export into the collection (replaces its content)")
+    s.add_argument("file")
+    s.add_argument("--collection")
+    s.set_defaults(fn=cmd_import)
+
     for name, fn in (("eval", cmd_eval), ("bench", cmd_bench)):
         s = sub.add_parser(name, help=f"run the {name} suite (see evals/)")
         s.add_argument("rest", nargs=argparse.REMAINDER)
@@ -189,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.fn(args) or 0)
-    except (SettingsError, StoreError, IngestLockedError) as exc:
+    except (SettingsError, StoreError, IngestLockedError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
