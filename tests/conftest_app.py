@@ -59,7 +59,7 @@ def _answers_http(url: str) -> bool:
         return False
 
 
-def start_app(tmp: Path) -> AppServer:
+def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> AppServer:
     """Copy the knowledge base, point the app at it through ASSISTANT_* variables and start it.
 
     The index starts empty, so ``app.py`` ingests the copy before it listens (its documented
@@ -84,6 +84,7 @@ def start_app(tmp: Path) -> AppServer:
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra_env or {})
     log = tmp / "app.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
