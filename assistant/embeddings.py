@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -58,11 +57,10 @@ def _config_dimension(path: Path) -> int:
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any local sentence-transformers folder), normalised vectors."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, backend: str = "torch", device: str = "cpu"):
+    def __init__(self, model: str = BUNDLED_MODEL, device: str = "cpu"):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         self.name, self.path = resolve_model(model)
-        self.backend = backend
         self.device = device
         # The dimension comes from the model's config files, so opening the store (and an
         # unchanged re-ingest) never pays for loading the weights.
@@ -74,10 +72,7 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            if self.backend == "torch":
-                self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
-            else:
-                self._model = _load_onnx(self.path, quantized=self.backend == "onnx-int8")
+            self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
             self.dimension = int(self._model.get_embedding_dimension())
         return self._model
 
@@ -99,30 +94,114 @@ class SentenceTransformerEmbedder:
         return [len(ids) for ids in enc]
 
 
-def _load_onnx(path: Path, quantized: bool):
-    """Export the bundled weights to ONNX once (cached locally), then load them."""
-    from sentence_transformers import SentenceTransformer
+class OnnxEmbedder:
+    """The same model run by ONNX Runtime, exported locally from the bundled weights.
 
-    cache = Path(os.environ.get("ASSISTANT_ONNX_CACHE", Path.home() / ".cache" / "assistant-onnx")) / path.name
-    onnx_dir = cache / "onnx"
-    if not (onnx_dir / "model.onnx").exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        for item in path.iterdir():
-            dest = cache / item.name
-            if item.is_dir():
-                shutil.copytree(item, dest, dirs_exist_ok=True)
-            else:
-                shutil.copy2(item, dest)
-        model = SentenceTransformer(str(cache), backend="onnx", device="cpu", local_files_only=True)
-        model.save_pretrained(str(cache))
-    qname = "model_qint8_avx2.onnx"
-    if quantized and not (onnx_dir / qname).exists():
-        from sentence_transformers import export_dynamic_quantized_onnx_model
+    ``quantized`` applies ONNX Runtime's dynamic int8 quantisation to the exported graph.
+    The export is cached (``ASSISTANT_ONNX_CACHE``, default ``~/.cache/assistant-onnx``);
+    nothing is downloaded. Pooling (mean over the attention mask) and L2 normalisation match
+    the sentence-transformers model, so vectors agree with the torch backend to ~1e-6 (fp32).
+    """
 
-        model = SentenceTransformer(str(cache), backend="onnx", device="cpu", local_files_only=True)
-        export_dynamic_quantized_onnx_model(model, "avx2", str(cache))
-    kwargs = {"model_kwargs": {"file_name": f"onnx/{qname}"}} if quantized else {}
-    return SentenceTransformer(str(cache), backend="onnx", device="cpu", local_files_only=True, **kwargs)
+    def __init__(self, model: str = BUNDLED_MODEL, quantized: bool = False, threads: int | None = None):
+        self.name, self.path = resolve_model(model)
+        if quantized:  # int8 vectors differ enough that a collection must not mix them with fp32 ones
+            self.name += "-int8"
+        self.dimension = _config_dimension(self.path)
+        self.quantized = quantized
+        self.threads = threads
+        self._session = None
+        self._tokenizer = None
+        try:
+            cfg = json.loads((self.path / "sentence_bert_config.json").read_text())
+            self.max_len = int(cfg.get("max_seq_length", 256))
+        except (OSError, ValueError):
+            self.max_len = 256
+
+    def _files(self) -> tuple[Path, Path]:
+        cache = Path(os.environ.get("ASSISTANT_ONNX_CACHE", Path.home() / ".cache" / "assistant-onnx")) / self.path.name
+        return cache / "model.onnx", cache / "model_int8.onnx"
+
+    def export(self) -> Path:
+        fp32, int8 = self._files()
+        if not fp32.exists():
+            try:
+                import onnx  # noqa: F401  (the exporter needs it)
+                import torch
+                from transformers import AutoModel
+            except ImportError as exc:
+                raise ImportError("embedding_backend onnx needs the 'onnx' extra: pip install '.[onnx]'") from exc
+
+            fp32.parent.mkdir(parents=True, exist_ok=True)
+            bert = AutoModel.from_pretrained(str(self.path), local_files_only=True).eval()
+
+            class Encoder(torch.nn.Module):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.bert = bert
+
+                def forward(self, input_ids, attention_mask, token_type_ids):
+                    out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+                    return out.last_hidden_state
+
+            ids = torch.ones((2, 16), dtype=torch.long)
+            tmp = fp32.with_suffix(".tmp")
+            with torch.no_grad():
+                torch.onnx.export(
+                    Encoder().eval(), (ids, ids, torch.zeros_like(ids)), str(tmp),
+                    input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+                    dynamic_axes={n: {0: "batch", 1: "seq"} for n in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
+                    opset_version=17, dynamo=False,
+                )
+            tmp.replace(fp32)
+        if self.quantized and not int8.exists():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = int8.with_suffix(".tmp")
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            tmp.replace(int8)
+        return int8 if self.quantized else fp32
+
+    @property
+    def session(self):
+        if self._session is None:
+            import onnxruntime as ort
+            from transformers import AutoTokenizer
+
+            opts = ort.SessionOptions()
+            if self.threads:
+                opts.intra_op_num_threads = self.threads
+            self._session = ort.InferenceSession(str(self.export()), opts, providers=["CPUExecutionProvider"])
+            self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        return self._session
+
+    def warm_up(self) -> None:
+        self.embed(["warm up"])
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        sess = self.session
+        order = np.argsort([-len(t) for t in texts])  # similar lengths together: less padding
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i in range(0, len(texts), batch_size):
+            idx = order[i : i + batch_size]
+            enc = self._tokenizer([texts[j] for j in idx], padding=True, truncation=True, max_length=self.max_len, return_tensors="np")
+            feeds = {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": enc["attention_mask"].astype(np.int64),
+                     "token_type_ids": enc.get("token_type_ids", np.zeros_like(enc["input_ids"])).astype(np.int64)}
+            hidden = sess.run(["last_hidden_state"], feeds)[0]
+            mask = feeds["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[idx] = pooled
+        return out
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        _ = self.session
+        enc = self._tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        return [len(ids) for ids in enc]
 
 
 class FakeEmbedder:
@@ -148,4 +227,8 @@ class FakeEmbedder:
 
 
 def make_embedder(model: str = BUNDLED_MODEL, backend: str = "torch") -> Embedder:
-    return SentenceTransformerEmbedder(model, backend=backend)
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model)
+    if backend in ("onnx", "onnx-int8"):
+        return OnnxEmbedder(model, quantized=backend == "onnx-int8")
+    raise ValueError(f"embedding_backend must be torch, onnx or onnx-int8; got {backend!r}")

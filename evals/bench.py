@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from chromadb.config import Settings as CS
 
     from assistant.api import Assistant
-    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.embeddings import make_embedder
     from assistant.settings import Settings
     from evals.common import table, write_report
     from evals.legalbench import load_tests
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- the full corpus, ingested once (incremental: a re-run costs nothing) -------------
     t0 = time.perf_counter()
-    embedder = SentenceTransformerEmbedder(backend=args.backend)
+    embedder = make_embedder(backend=args.backend)
     # The same index as `python -m evals.legalbench <set>`, so the corpus is embedded once for both.
     base_settings = Settings(knowledge_root=set_dir / "corpus", index_dir=WORK.parent / f"{set_dir.name}-{args.backend}" / "all" / "index",
                              collection=f"bench-{set_dir.name}", embedding_backend=args.backend)
