@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from assistant import verify
@@ -69,6 +70,7 @@ def evaluate(assistant, golden: dict[str, Any] | None = None) -> QualityResult:
     mrr = ndcg = 0.0
     cit_good = cit_total = facts_found = facts_total = 0
     false_refusals = 0
+    latencies: list[float] = []
     items = golden["answerable"]
     for it in items:
         role = ROLE[it["user"]]
@@ -85,6 +87,7 @@ def evaluate(assistant, golden: dict[str, Any] | None = None) -> QualityResult:
         if rank is None or rank > 5:
             res.failures.append(f"{it['id']} retrieval: expected {sorted(expected)} not in top 5 ({ranked[:5]})")
         ans = assistant.ask(it["question"], filters=filters, role=role)
+        latencies.append(ans.timings.get("total_ms", 0.0))
         res.relevance["answerable"].append(ans.timings.get("relevance", 0.0))
         if ans.refused:
             false_refusals += 1
@@ -135,6 +138,8 @@ def evaluate(assistant, golden: dict[str, Any] | None = None) -> QualityResult:
         "answer_rate_on_answerable": 1 - false_refusals / n,
         "refusal_rate_on_refusable": 1 - false_answers / len(golden["refuse"]),
         "conversations_resolved": conv_ok / len(golden["conversations"]),
+        "answer_latency_p50_ms": float(np.percentile(latencies, 50)),
+        "answer_latency_p95_ms": float(np.percentile(latencies, 95)),
     }
     return res
 

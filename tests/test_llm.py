@@ -108,3 +108,21 @@ def test_injection_in_a_document_does_not_steer_the_answer(kb, llm_server, tmp_p
     from assistant.llm import source_blocks
 
     assert "PWNED" not in source_blocks([evil]) and "instruction-like text removed" in source_blocks([evil])
+
+
+class GarbageModel:
+    """A chat model whose endpoint answers with text that carries no citations at all."""
+
+    def stream(self, messages):
+        from langchain_core.messages import AIMessageChunk
+
+        for word in ["lorem ", "ipsum ", "dolor"]:
+            yield AIMessageChunk(content=word)
+
+
+def test_garbage_from_the_model_falls_back_with_a_notice(kb):
+    from assistant.api import Assistant
+
+    a = Assistant(kb.settings, kb.embedder, kb.store, kb.manifest, GarbageModel(), threshold=kb.threshold)
+    ans = a.ask("What insurance must vendors carry?", role="manager")
+    assert not ans.refused and ans.citations and "without usable citations" in ans.notice
