@@ -68,3 +68,8 @@ def corpus_dir(tmp_path):
     d = tmp_path / "knowledge"
     d.mkdir()
     return d
+
+
+# The app fixtures live in conftest_app.py; registering them here makes each one a single
+# session-wide fixture shared by every module (one app process, one Playwright instance).
+from conftest_app import app_server, browser, page  # noqa: E402,F401

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from assistant.auth import hash_password
-from conftest_app import browser, start_app, stop_app  # noqa: F401  (fixture)
+from conftest_app import start_app, stop_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 PASSWORDS = {"alice": "staff-pass-7351", "bob": "auditor-pass-9922"}

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from conftest_app import app_server  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest_app import app_server, browser, page, screenshot  # noqa: F401  (fixtures)
+from conftest_app import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest_app import app_server  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 USERS = int(os.environ.get("LOAD_USERS", "20"))
