@@ -11,7 +11,7 @@ from assistant.types import Answer, Chunk, Citation, Statement
 
 MAX_STATEMENTS = 7
 PER_CHUNK = 3
-MAX_EMBEDDED = 48
+MAX_EMBEDDED = 10  # sentences re-scored by embedding: the main cost of an extractive answer
 RELATIVE_CUTOFF = 0.6
 ABSOLUTE_MIN = 0.45
 MIN_STATEMENTS = 3

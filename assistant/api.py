@@ -70,9 +70,12 @@ class Assistant:
         from ingest.pipeline import Ingester, IngestLock
 
         s = self.settings
+        if getattr(self, "_ingest_embedder", None) is None:
+            clone = getattr(self.embedder, "clone", None)
+            self._ingest_embedder = clone() if clone else self.embedder
         with IngestLock(s.index_dir, s.collection, wait=wait):
             ing = Ingester(
-                self.store, self.embedder, self.manifest, s.knowledge_root, s.chunk_size, s.chunk_overlap,
+                self.store, self._ingest_embedder, self.manifest, s.knowledge_root, s.chunk_size, s.chunk_overlap,
                 int(s.max_file_mb * 1e6), s.embedding_batch_size,
             )
             report = ing.run(path, rebuild=rebuild, progress=progress, show_bar=show_bar)

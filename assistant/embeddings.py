@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -66,6 +67,12 @@ class SentenceTransformerEmbedder:
         # unchanged re-ingest) never pays for loading the weights.
         self.dimension = _config_dimension(self.path)
         self._model = None
+        # Hugging Face fast tokenizers are not safe to share between threads: calls are serialised.
+        self._lock = threading.RLock()
+
+    def clone(self) -> "SentenceTransformerEmbedder":
+        """An independent instance (own tokenizer) so a long ingest never blocks query embedding."""
+        return SentenceTransformerEmbedder(str(self.path) if self.name != BUNDLED_MODEL else BUNDLED_MODEL, self.device)
 
     @property
     def model(self):
@@ -82,15 +89,17 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vecs = self.model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        with self._lock:
+            vecs = self.model.encode(
+                list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return vecs.astype(np.float32, copy=False)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        enc = self.model.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        with self._lock:
+            enc = self.model.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         return [len(ids) for ids in enc]
 
 
@@ -112,11 +121,16 @@ class OnnxEmbedder:
         self.threads = threads
         self._session = None
         self._tokenizer = None
+        self._lock = threading.RLock()
         try:
             cfg = json.loads((self.path / "sentence_bert_config.json").read_text())
             self.max_len = int(cfg.get("max_seq_length", 256))
         except (OSError, ValueError):
             self.max_len = 256
+
+    def clone(self) -> "OnnxEmbedder":
+        base = str(self.path) if not self.name.startswith(BUNDLED_MODEL) else BUNDLED_MODEL
+        return OnnxEmbedder(base, self.quantized, self.threads)
 
     def _files(self) -> tuple[Path, Path]:
         cache = Path(os.environ.get("ASSISTANT_ONNX_CACHE", Path.home() / ".cache" / "assistant-onnx")) / self.path.name
@@ -186,7 +200,8 @@ class OnnxEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i in range(0, len(texts), batch_size):
             idx = order[i : i + batch_size]
-            enc = self._tokenizer([texts[j] for j in idx], padding=True, truncation=True, max_length=self.max_len, return_tensors="np")
+            with self._lock:
+                enc = self._tokenizer([texts[j] for j in idx], padding=True, truncation=True, max_length=self.max_len, return_tensors="np")
             feeds = {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": enc["attention_mask"].astype(np.int64),
                      "token_type_ids": enc.get("token_type_ids", np.zeros_like(enc["input_ids"])).astype(np.int64)}
             hidden = sess.run(["last_hidden_state"], feeds)[0]
@@ -200,7 +215,8 @@ class OnnxEmbedder:
         if not texts:
             return []
         _ = self.session
-        enc = self._tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        with self._lock:
+            enc = self._tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         return [len(ids) for ids in enc]
 
 
