@@ -79,7 +79,7 @@ class Assistant:
                 int(s.max_file_mb * 1e6), s.embedding_batch_size,
             )
             report = ing.run(path, rebuild=rebuild, progress=progress, show_bar=show_bar)
-        self.retriever.refresh(force=True)
+        self.retriever.invalidate()
         return report
 
     # -- search ------------------------------------------------------------------------------

@@ -159,6 +159,10 @@ class Retriever:
                 self._loaded_gen = gen
             return self._corpus
 
+    def invalidate(self) -> None:
+        """Reload the in-memory view on the next search (cheap: nothing is read now)."""
+        self._loaded_gen = -1
+
     @property
     def corpus(self) -> Corpus:
         return self.refresh()

@@ -82,20 +82,23 @@ class NaiveBaseline:
         self.embedder = embedder
         client = chromadb.PersistentClient(path=str(index_dir), settings=CS(anonymized_telemetry=False))
         self.col = client.get_or_create_collection("naive-500", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
-        if self.col.count() == 0:
-            ids, docs, metas = [], [], []
-            for p in sorted(corpus.rglob("*.txt")):
-                source = p.relative_to(corpus).as_posix()
-                if files is not None and source not in files:
-                    continue
-                text = p.read_text(encoding="utf-8")
-                for s in range(0, len(text), size):
-                    ids.append(f"{source}:{s}")
-                    docs.append(text[s : s + size])
-                    metas.append({"source": source, "start": s, "end": min(len(text), s + size)})
-            for i in range(0, len(ids), 4096):
-                vec = embedder.embed(docs[i : i + 4096], batch_size=64)
-                self.col.add(ids=ids[i : i + 4096], embeddings=vec, documents=docs[i : i + 4096], metadatas=metas[i : i + 4096])
+        # Resumable: a batch whose first and last ids are already stored is skipped.
+        ids, docs, metas = [], [], []
+        for p in sorted(corpus.rglob("*.txt")):
+            source = p.relative_to(corpus).as_posix()
+            if files is not None and source not in files:
+                continue
+            text = p.read_text(encoding="utf-8")
+            for s in range(0, len(text), size):
+                ids.append(f"{source}:{s}")
+                docs.append(text[s : s + size])
+                metas.append({"source": source, "start": s, "end": min(len(text), s + size)})
+        for i in range(0, len(ids), 4096):
+            edge = [ids[i], ids[min(i + 4095, len(ids) - 1)]]
+            if len(self.col.get(ids=edge, include=[])["ids"]) == 2:
+                continue
+            vec = embedder.embed(docs[i : i + 4096], batch_size=64)
+            self.col.upsert(ids=ids[i : i + 4096], embeddings=vec, documents=docs[i : i + 4096], metadatas=metas[i : i + 4096])
 
     def search(self, query: str, k: int, source: str | None = None) -> list[tuple[str, int, int]]:
         q = self.embedder.embed([query])[0]
