@@ -54,7 +54,3 @@ def rewrite(question: str, history: Sequence[Any] | None, entities: Sequence[str
         return f"{prev.rstrip('?')} — {topic}?"
     q = re.sub(r"^\s*(?:and|also|so|ok(?:ay)?,?)\s+", "", question, flags=re.I)
     return f"{q.rstrip('?')} (about: {prev.rstrip('?')})?"
-
-
-def carried_filters(history_filters: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
-    return dict(history_filters[-1]) if history_filters else {}

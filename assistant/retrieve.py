@@ -14,7 +14,6 @@ from assistant.embeddings import Embedder
 from assistant.filters import Filters
 from assistant.lexical import BM25Index, chunk_search_text
 from assistant.store import ChromaStore, date_int
-from assistant.text import tokens
 from assistant.types import Chunk
 
 RRF_K = 60
@@ -290,18 +289,3 @@ class Retriever:
         if out and dense:
             out[0].signals["dense_max"] = max(c.score for c in dense)
         return out
-
-    def neighbours(self, chunk: Chunk, before: int = 1, after: int = 1) -> list[Chunk]:
-        corpus = self.corpus
-        idx = corpus.neighbours.get(chunk.source, [])
-        pos = next((p for p, i in enumerate(idx) if corpus.chunks[i].id == chunk.id), None)
-        if pos is None:
-            return [chunk]
-        return [corpus.chunks[i] for i in idx[max(0, pos - before) : pos + after + 1]]
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed([text])[0]
-
-
-def query_terms(text: str) -> list[str]:
-    return tokens(text)

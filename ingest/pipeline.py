@@ -274,5 +274,3 @@ class _Bar:
             self.files.close()
             self.chunks.close()
 
-
-SUPPORTED_EXTENSIONS = SUPPORTED
