@@ -12,6 +12,7 @@ from assistant.types import Answer, Chunk, Citation, Statement
 MAX_STATEMENTS = 7
 PER_CHUNK = 3
 MAX_EMBEDDED = 10  # sentences re-scored by embedding: the main cost of an extractive answer
+EMBED_CHARS = 400  # a long sentence is judged by its opening (cost grows with its length)
 RELATIVE_CUTOFF = 0.6
 ABSOLUTE_MIN = 0.45
 MIN_STATEMENTS = 3
@@ -64,6 +65,7 @@ def select_sentences(
     idf: Callable[[str], float],
     limit: int = MAX_STATEMENTS,
     embedder: Any = None,
+    qvec: Any = None,
 ) -> list[tuple[float, int, int, int]]:
     """Rank candidate sentences: (score, chunk index, start, end) within chunk.text.
 
@@ -96,8 +98,13 @@ def select_sentences(
     if embedder is not None and cands:
         cands.sort(key=lambda x: (-x[0], x[1], x[2]))
         cands = cands[:MAX_EMBEDDED]
-        vecs = embedder.embed([question] + [chunks[ci].text[s:e] for _, ci, s, e in cands])
-        sims = vecs[1:] @ vecs[0]
+        texts = [chunks[ci].text[s:e][:EMBED_CHARS] for _, ci, s, e in cands]
+        if qvec is None:
+            vecs = embedder.embed([question] + texts)
+            qvec, vecs = vecs[0], vecs[1:]
+        else:
+            vecs = embedder.embed(texts)
+        sims = vecs @ qvec
         cands = [(0.5 * sc + float(sim), ci, s, e) for (sc, ci, s, e), sim in zip(cands, sims)]
     cands.sort(key=lambda x: (-x[0], x[1], x[2]))
     if not cands:
@@ -164,8 +171,11 @@ def _finding_headers(chunks: Sequence[Chunk], chosen: list[tuple[float, int, int
     return out
 
 
-def extractive_answer(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], embedder: Any = None) -> Answer:
-    chosen = _finding_headers(chunks, select_sentences(question, chunks, idf, embedder=embedder))
+def extractive_answer(
+    question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], embedder: Any = None, qvec: Any = None
+) -> Answer:
+    """``qvec``: the question's embedding when the caller has it (saves embedding it again)."""
+    chosen = _finding_headers(chunks, select_sentences(question, chunks, idf, embedder=embedder, qvec=qvec))
     if not chosen:
         return refusal(question, chunks, "no_supporting_sentence")
     text, citations, statements = compose(question, chunks, chosen)

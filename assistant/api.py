@@ -24,11 +24,13 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 DEFAULT_THRESHOLD = 0.3
 
 
-def load_threshold(path: Path = CALIBRATION_FILE) -> float:
+def load_calibration(path: Path = CALIBRATION_FILE) -> tuple[float, float]:
+    """(dense similarity threshold, query-coverage floor) for the refusal decision."""
     try:
-        return float(json.loads(path.read_text())["dense_threshold"])
+        cal = json.loads(path.read_text())
+        return float(cal["dense_threshold"]), float(cal.get("coverage_floor", 0.0))
     except (OSError, ValueError, KeyError):
-        return DEFAULT_THRESHOLD
+        return DEFAULT_THRESHOLD, 0.0
 
 
 class Assistant:
@@ -42,13 +44,16 @@ class Assistant:
         manifest: Any | None = None,
         chat_model: Any | None = None,
         threshold: float | None = None,
+        coverage_floor: float | None = None,
     ):
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.manifest = manifest
         self.chat_model = chat_model
-        self.threshold = load_threshold() if threshold is None else threshold
+        cal_threshold, cal_floor = load_calibration()
+        self.threshold = cal_threshold if threshold is None else threshold
+        self.coverage_floor = cal_floor if coverage_floor is None else coverage_floor
         self.retriever = Retriever(store, embedder, manifest.generation if manifest is not None else None)
 
     @classmethod
@@ -155,22 +160,25 @@ class Assistant:
         chunks = self.retriever.search_routed(routing, self.settings.top_k)
         t_ret = time.perf_counter()
         relevance = chunks[0].signals.get("dense_max", 0.0) if chunks else 0.0
+        coverage = self.retriever.coverage(routing.query, chunks)
         # A question routed to a named vendor, document or finding status is in scope by
-        # construction; the similarity threshold guards the open-ended ones.
+        # construction; the open-ended ones must be close to a chunk (dense similarity) and
+        # share enough of their rarer words with the retrieved chunks (coverage).
         routed = bool(routing.notes)
-        if not chunks or (relevance < self.threshold and not routed):
+        if not chunks or (not routed and (relevance < self.threshold or coverage < self.coverage_floor)):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None:
             ans = yield from self._llm_answer(routing.query, chunks)
         else:
-            ans = extractive_answer(routing.query, chunks, self._idf, self.embedder)
+            ans = extractive_answer(routing.query, chunks, self._idf, self.embedder, routing.vector)
         if not ans.refused and ans.backend == "extractive" and self.chat_model is None:
             for line in ans.text.splitlines(keepends=True):
                 yield line
         ans.question = question
         ans.standalone_question = standalone
         ans.filters = routing.filters.to_dict()
-        ans.timings = {"retrieve_ms": (t_ret - t0) * 1000, "total_ms": (time.perf_counter() - t0) * 1000, "relevance": relevance}
+        ans.timings = {"retrieve_ms": (t_ret - t0) * 1000, "total_ms": (time.perf_counter() - t0) * 1000, "relevance": relevance,
+                       "coverage": coverage, "routed": float(routed)}
         yield ans
 
     def _idf(self, term: str) -> float:

@@ -14,9 +14,13 @@ from assistant.embeddings import Embedder
 from assistant.filters import Filters
 from assistant.lexical import BM25Index, chunk_search_text
 from assistant.store import ChromaStore, date_int
+from assistant.text import tokens
 from assistant.types import Chunk
 
 RRF_K = 60
+# Dense search is exact, in memory, when the filters leave at most this many chunks (routed
+# questions, role and vendor filters, small collections); above it Chroma's HNSW index answers.
+EXACT_MAX = 50_000
 _CONSIDER = re.compile(r"^\s*consider\s+(?:the\s+|this\s+|our\s+)?(?P<ref>.+?)\s*;\s*(?P<q>.+)$", re.I | re.S)
 _NAMED = re.compile(
     r"\b(?:in|under|of|from)\s+(?:the|our)\s+(?P<ref>[\w&.,' -]{3,80}?\b(?:agreement|contract|policy|dpa|nda|baa|schedule))\b",
@@ -33,13 +37,15 @@ class Routing:
     query: str
     filters: Filters
     notes: list[str]
+    vector: np.ndarray | None = None  # the query's embedding, once search_routed has computed it
 
 
 class Corpus:
     """In-memory view of the collection (texts, metadata codes, BM25, findings, catalog)."""
 
-    def __init__(self, chunks: list[Chunk]):
+    def __init__(self, chunks: list[Chunk], vectors: np.ndarray | None = None):
         self.chunks = chunks
+        self.vectors = vectors if vectors is not None and len(vectors) == len(chunks) else None
         self.by_id = {c.id: i for i, c in enumerate(chunks)}
         self.bm25 = BM25Index([chunk_search_text(c) for c in chunks])
         self.codes: dict[str, np.ndarray] = {}
@@ -154,7 +160,7 @@ class Retriever:
         gen = self._generation()
         with self._lock:
             if force or self._corpus is None or gen != self._loaded_gen:
-                self._corpus = Corpus(self.store.get())
+                self._corpus = Corpus(*self.store.get_with_vectors())
                 self._loaded_gen = gen
             return self._corpus
 
@@ -261,12 +267,9 @@ class Retriever:
             return []
         n = min(n, allowed)
         qvec = self.embedder.embed([routing.query])[0]
-        dense = self.store.query(qvec, n, f.where(fids))
-        dense_rank: dict[int, tuple[int, float]] = {}
-        for r, c in enumerate(dense):
-            i = corpus.by_id.get(c.id)
-            if i is not None:
-                dense_rank[i] = (r, c.score)
+        routing.vector = qvec
+        dense = self._dense(corpus, qvec, mask, allowed, n, f.where(fids))
+        dense_rank = {i: (r, score) for r, (i, score) in enumerate(dense)}
         lex = corpus.bm25.scores(routing.query)
         lex = np.where(mask, lex, -1.0)
         top_lex = np.argpartition(-lex, min(n, len(lex) - 1))[:n] if len(lex) > n else np.arange(len(lex))
@@ -287,5 +290,32 @@ class Retriever:
             out.append(replace(c, score=fused[i], signals=sig))
         # Dense similarity of the best dense hit, for the refusal decision.
         if out and dense:
-            out[0].signals["dense_max"] = max(c.score for c in dense)
+            out[0].signals["dense_max"] = max(score for _, score in dense)
+        return out
+
+    def coverage(self, query: str, chunks: list[Chunk]) -> float:
+        """Share of the query's idf weight whose terms occur in the retrieved chunks (0-1)."""
+        terms = set(tokens(query))
+        if not terms or not chunks:
+            return 0.0
+        bm25 = self.corpus.bm25
+        weight = {t: bm25.idf_of(t) for t in terms}
+        seen: set[str] = set()
+        for c in chunks:
+            seen.update(tokens(c.text))
+        return sum(w for t, w in weight.items() if t in seen) / (sum(weight.values()) or 1.0)
+
+    def _dense(self, corpus: Corpus, qvec: np.ndarray, mask: np.ndarray, allowed: int, n: int, where: Any) -> list[tuple[int, float]]:
+        """The n nearest allowed chunks as (corpus index, cosine similarity), best first."""
+        if corpus.vectors is not None and allowed <= EXACT_MAX:
+            idx = np.flatnonzero(mask) if allowed < len(mask) else np.arange(len(mask))
+            sims = corpus.vectors[idx] @ qvec.astype(np.float32)
+            top = np.argpartition(-sims, n - 1)[:n] if len(sims) > n else np.arange(len(sims))
+            top = top[np.argsort(-sims[top], kind="stable")]
+            return [(int(idx[t]), float(sims[t])) for t in top]
+        out = []
+        for c in self.store.query(qvec, n, where):
+            i = corpus.by_id.get(c.id)
+            if i is not None:
+                out.append((i, c.score))
         return out

@@ -200,5 +200,24 @@ class ChromaStore:
                 return out
             offset += page
 
+    def get_with_vectors(self, page: int = 5000) -> tuple[list[Chunk], np.ndarray]:
+        """Every chunk and its stored vector (rows in the same order), for exact in-memory search."""
+        out: list[Chunk] = []
+        parts: list[np.ndarray] = []
+        offset = 0
+        while True:
+            res = self._call(
+                "read chunks", self.col.get, include=["documents", "metadatas", "embeddings"], limit=page, offset=offset
+            )
+            for cid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"]):
+                out.append(chunk_from(cid, doc, meta))
+            if len(res["ids"]):
+                parts.append(np.asarray(res["embeddings"], dtype=np.float32))
+            if len(res["ids"]) < page:
+                break
+            offset += page
+        vectors = np.concatenate(parts) if parts else np.zeros((0, self.dimension), dtype=np.float32)
+        return out, vectors
+
     def drop(self) -> None:
         self._call("delete the collection", self.client.delete_collection, self.name)
