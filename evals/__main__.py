@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     p.add_argument("--knowledge", default="knowledge")
-    p.add_argument("--calibrate", action="store_true", help="recompute the refusal threshold and save it")
+    p.add_argument("--calibrate", action="store_true", help="recompute the refusal threshold and coverage floor and save them")
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
     p.add_argument("--no-report", action="store_true")
     args = p.parse_args(argv)
@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.calibrate:
             cal = calibrate(res)
             CALIBRATION_FILE.write_text(json.dumps(cal, indent=2) + "\n")
-            print(f"calibrated refusal threshold: {cal['dense_threshold']} (saved to {CALIBRATION_FILE})")
-            a.threshold = cal["dense_threshold"]
+            print(f"calibrated refusal: dense threshold {cal['dense_threshold']}, coverage floor {cal['coverage_floor']} "
+                  f"(saved to {CALIBRATION_FILE})")
+            a.threshold, a.coverage_floor = cal["dense_threshold"], cal["coverage_floor"]
             res = evaluate(a)
         thresholds = load_thresholds()
         print(json.dumps(res.metrics, indent=2))

@@ -27,7 +27,8 @@ def load_golden(path: Path = GOLDEN) -> dict[str, Any]:
 class QualityResult:
     metrics: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
-    relevance: dict[str, list[float]] = field(default_factory=dict)  # for calibration
+    # (dense similarity, query coverage) of questions that reached the refusal decision unrouted
+    relevance: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 def _doc_ranking(chunks) -> list[str]:
@@ -63,6 +64,10 @@ def _citation_precision(assistant, ans: Answer) -> tuple[int, int]:
     return good, total
 
 
+def _signals(ans: Answer) -> tuple[float, float]:
+    return ans.timings.get("relevance", 0.0), ans.timings.get("coverage", 0.0)
+
+
 def evaluate(assistant, golden: dict[str, Any] | None = None) -> QualityResult:
     golden = golden or load_golden()
     res = QualityResult(relevance={"answerable": [], "refuse": []})
@@ -88,7 +93,8 @@ def evaluate(assistant, golden: dict[str, Any] | None = None) -> QualityResult:
             res.failures.append(f"{it['id']} retrieval: expected {sorted(expected)} not in top 5 ({ranked[:5]})")
         ans = assistant.ask(it["question"], filters=filters, role=role)
         latencies.append(ans.timings.get("total_ms", 0.0))
-        res.relevance["answerable"].append(ans.timings.get("relevance", 0.0))
+        if not ans.timings.get("routed"):
+            res.relevance["answerable"].append(_signals(ans))
         if ans.refused:
             false_refusals += 1
             res.failures.append(f"{it['id']} false refusal ({ans.refusal_reason}): {it['question']}")
@@ -105,8 +111,8 @@ def evaluate(assistant, golden: dict[str, Any] | None = None) -> QualityResult:
     false_answers = 0
     for it in golden["refuse"]:
         ans = assistant.ask(it["question"], role="admin")
-        if ans.refusal_reason not in ("injection", "out_of_scope"):
-            res.relevance["refuse"].append(ans.timings.get("relevance", 0.0))
+        if ans.refusal_reason not in ("injection", "out_of_scope") and not ans.timings.get("routed"):
+            res.relevance["refuse"].append(_signals(ans))
         if not ans.refused:
             false_answers += 1
             res.failures.append(f"{it['id']} answered but must be refused ({it['kind']}): {it['question']}")
@@ -145,24 +151,30 @@ def evaluate(assistant, golden: dict[str, Any] | None = None) -> QualityResult:
 
 
 def calibrate(res: QualityResult) -> dict[str, Any]:
-    """Pick the dense-similarity threshold that best separates answerable from unanswerable."""
-    pos = sorted(res.relevance["answerable"])
-    neg = sorted(res.relevance["refuse"])
-    cands = sorted(set(pos + neg))
-    best = (-1.0, 0.3)
-    for i in range(len(cands)):
-        t = cands[i] if i == 0 else (cands[i - 1] + cands[i]) / 2
-        tpr = sum(p >= t for p in pos) / len(pos)
-        tnr = sum(x < t for x in neg) / max(1, len(neg))
-        score = min(tpr, tnr) + 0.001 * (tpr + tnr)
-        if score > best[0]:
-            best = (score, t)
+    """Pick the dense-similarity threshold and query-coverage floor that best separate the
+    answerable from the unanswerable questions reaching the decision (routed ones bypass it):
+    maximise the worse of answer rate and refusal rate; ties go to the stricter setting."""
+    pos, neg = res.relevance["answerable"], res.relevance["refuse"]
+    dense = sorted({d for d, _ in pos + neg})
+    cuts = [dense[0]] + [(a + b) / 2 for a, b in zip(dense, dense[1:])]
+    floors = [round(0.05 * i, 2) for i in range(9)]  # 0.00 .. 0.40
+    best = (-1.0, 0.0, 0.0, 0.3, 0.0)
+    for t in cuts:
+        for fl in floors:
+            tpr = sum(d >= t and c >= fl for d, c in pos) / max(1, len(pos))
+            tnr = sum(d < t or c < fl for d, c in neg) / max(1, len(neg))
+            key = (min(tpr, tnr) + 0.001 * (tpr + tnr), t, fl)
+            if key > best[:1] + best[3:]:
+                best = (key[0], tpr, tnr, t, fl)
     return {
-        "dense_threshold": round(best[1], 4),
+        "dense_threshold": round(best[3], 4),
+        "coverage_floor": best[4],
         "answerable": len(pos),
         "unanswerable": len(neg),
-        "note": "Chosen by `python -m evals --calibrate` on evals/golden.yaml: maximises the worse of "
-        "answer rate and refusal rate over questions that reach retrieval.",
+        "answer_rate": round(best[1], 3),
+        "refusal_rate": round(best[2], 3),
+        "note": "Chosen by `python -m evals --calibrate` on evals/golden.yaml over the questions that reach the "
+        "refusal decision unrouted: maximises the worse of answer rate and refusal rate (ties: the stricter setting).",
     }
 
 
