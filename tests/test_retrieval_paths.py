@@ -1,0 +1,102 @@
+"""Exact in-memory dense search against Chroma's HNSW, the refusal signals and their calibration.
+
+Uses the real knowledge-base index (real model, real embedded Chroma) from conftest's ``kb``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant import retrieve
+from assistant.api import Assistant
+from assistant.filters import Filters
+from evals.bench import slice_sources
+from evals.quality import QualityResult, calibrate
+
+QUERIES = [
+    ("What must our contract say about data encryption?", {}),
+    ("right to audit subcontractors", {"doc_type": ["contract"]}),
+    ("overtime findings", {"vendor": ["Bluepeak"]}),
+    ("How quickly must a vendor tell us about a data breach?", {}),
+]
+
+
+@pytest.mark.integration
+def test_corpus_keeps_the_stored_vectors(kb):
+    corpus = kb.retriever.corpus
+    assert corpus.vectors is not None and corpus.vectors.shape == (len(corpus.chunks), kb.embedder.dimension)
+    np.testing.assert_allclose(np.linalg.norm(corpus.vectors, axis=1), 1.0, atol=1e-3)
+    some = corpus.chunks[len(corpus.chunks) // 2]
+    stored = kb.store.col.get(ids=[some.id], include=["embeddings"])["embeddings"][0]
+    np.testing.assert_allclose(corpus.vectors[corpus.by_id[some.id]], stored, atol=1e-6)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("query,filters", QUERIES)
+def test_exact_dense_search_agrees_with_chroma(kb, monkeypatch, query, filters):
+    """The in-memory path returns what Chroma's (filtered) HNSW search returns on this small index."""
+    f = Filters.from_dict(filters, "admin")
+    routing = kb.retriever.route(query, f)
+    exact = kb.retriever.search_routed(routing, 8)
+    monkeypatch.setattr(retrieve, "EXACT_MAX", -1)  # every search goes to Chroma
+    via_chroma = kb.retriever.search_routed(kb.retriever.route(query, f), 8)
+    assert [c.id for c in exact] == [c.id for c in via_chroma]
+    assert exact[0].signals["dense_max"] == pytest.approx(via_chroma[0].signals["dense_max"], abs=1e-4)
+
+
+@pytest.mark.integration
+def test_answer_embeds_the_question_once(kb):
+    calls: list[list[str]] = []
+    real = kb.embedder
+
+    class Counting:
+        name, dimension = real.name, real.dimension
+
+        def embed(self, texts, batch_size=64):
+            calls.append(list(texts))
+            return real.embed(texts, batch_size)
+
+    a = Assistant(kb.settings, Counting(), kb.store, kb.manifest)
+    q = "What must our contract say about data encryption?"
+    ans = a.ask(q)
+    assert not ans.refused and ans.citations
+    assert calls[0] == [q]
+    assert all(q not in batch for batch in calls[1:]), "the question was embedded again for sentence scoring"
+
+
+@pytest.mark.integration
+def test_coverage_floor_refuses_questions_whose_words_the_sources_lack(kb):
+    chunks = kb.search("encryption of data at rest and in transit", k=6)
+    assert kb.retriever.coverage("encryption of data at rest and in transit", chunks) > 0.8
+    assert kb.retriever.coverage("cryptocurrency franchise xylophone", chunks) == 0.0
+    strict = Assistant(kb.settings, kb.embedder, kb.store, kb.manifest, threshold=0.0, coverage_floor=0.99)
+    lenient = Assistant(kb.settings, kb.embedder, kb.store, kb.manifest, threshold=0.0, coverage_floor=0.0)
+    q = "What must our contract say about data encryption and cryptocurrency?"
+    assert strict.ask(q).refusal_reason == "not_in_knowledge_base"
+    assert not lenient.ask(q).refused
+    # A question routed to a named vendor is in scope by construction: the floor does not apply.
+    routed = strict.ask("What did the Bluepeak audits find about overtime?")
+    assert not routed.refused and routed.timings["routed"] == 1.0
+
+
+@pytest.mark.unit
+def test_calibration_separates_answerable_from_unanswerable():
+    res = QualityResult(relevance={
+        # (dense similarity, coverage)
+        "answerable": [(0.70, 0.9), (0.60, 0.8), (0.50, 0.5), (0.48, 0.6)],
+        # one close in similarity but with none of its words in the sources; one far away
+        "refuse": [(0.55, 0.10), (0.30, 0.60)],
+    })
+    cal = calibrate(res)
+    assert cal["answer_rate"] == 1.0 and cal["refusal_rate"] == 1.0
+    assert 0.30 < cal["dense_threshold"] <= 0.48
+    assert 0.10 < cal["coverage_floor"] <= 0.5
+
+
+@pytest.mark.unit
+def test_bench_slices_whole_documents():
+    docs = [("a.txt", 5), ("b.txt", 7), ("c.txt", 3)]
+    assert slice_sources(docs, 1) == ["a.txt"]
+    assert slice_sources(docs, 6) == ["a.txt", "b.txt"]
+    assert slice_sources(docs, 100) == ["a.txt", "b.txt", "c.txt"]
