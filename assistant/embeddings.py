@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -144,8 +145,12 @@ class OnnxEmbedder:
                 import torch
                 from transformers import AutoModel
             except ImportError as exc:
-                raise ImportError("embedding_backend onnx needs the 'onnx' extra: pip install '.[onnx]'") from exc
+                raise ImportError("embedding_backend onnx needs the onnx and onnxruntime packages: pip install -e . "
+                                  "(or set embedding_backend: torch)") from exc
 
+            import warnings
+
+            print(f"exporting {self.name} to ONNX under {fp32.parent} (once; a few seconds)", file=sys.stderr, flush=True)
             fp32.parent.mkdir(parents=True, exist_ok=True)
             bert = AutoModel.from_pretrained(str(self.path), local_files_only=True).eval()
 
@@ -159,8 +164,9 @@ class OnnxEmbedder:
                     return out.last_hidden_state
 
             ids = torch.ones((2, 16), dtype=torch.long)
-            tmp = fp32.with_suffix(".tmp")
-            with torch.no_grad():
+            tmp = fp32.with_suffix(f".{os.getpid()}.tmp")  # two processes exporting at once never share a file
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer notes about shapes that are constant for an encoder
                 torch.onnx.export(
                     Encoder().eval(), (ids, ids, torch.zeros_like(ids)), str(tmp),
                     input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
@@ -171,7 +177,7 @@ class OnnxEmbedder:
         if self.quantized and not int8.exists():
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            tmp = int8.with_suffix(".tmp")
+            tmp = int8.with_suffix(f".{os.getpid()}.tmp")
             quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
             tmp.replace(int8)
         return int8 if self.quantized else fp32
@@ -179,7 +185,10 @@ class OnnxEmbedder:
     @property
     def session(self):
         if self._session is None:
-            import onnxruntime as ort
+            try:
+                import onnxruntime as ort
+            except ImportError as exc:
+                raise ImportError("embedding_backend onnx needs onnxruntime: pip install -e . (or set embedding_backend: torch)") from exc
             from transformers import AutoTokenizer
 
             opts = ort.SessionOptions()
@@ -242,7 +251,7 @@ class FakeEmbedder:
         return [max(1, len(t.split())) for t in texts]
 
 
-def make_embedder(model: str = BUNDLED_MODEL, backend: str = "torch") -> Embedder:
+def make_embedder(model: str = BUNDLED_MODEL, backend: str = "onnx") -> Embedder:
     if backend == "torch":
         return SentenceTransformerEmbedder(model)
     if backend in ("onnx", "onnx-int8"):

@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-def build_assistant(knowledge: Path, tmp: Path, backend: str = "torch"):
+def build_assistant(knowledge: Path, tmp: Path, backend: str = "onnx"):
     from assistant.api import Assistant
     from assistant.settings import Settings
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     p.add_argument("--knowledge", default="knowledge")
     p.add_argument("--calibrate", action="store_true", help="recompute the refusal threshold and coverage floor and save them")
-    p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
+    p.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
     p.add_argument("--no-report", action="store_true")
     args = p.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         for f in res.failures:
             print("  -", f)
         if not args.no_report:
-            name = "quality" if args.backend == "torch" else f"quality-{args.backend}"
+            name = "quality" if args.backend == "onnx" else f"quality-{args.backend}"
             path = write_report(name, f"Golden-set quality ({args.backend} embeddings)", report_markdown(res, thresholds))
             print(f"report: {path}")
         failed = [k for k, t in thresholds.items() if res.metrics.get(k, 0) < t]

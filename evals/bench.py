@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--queries", type=int, default=200, help="queries timed at each size")
     p.add_argument("--sizes", default="2000,20000,100000")
     p.add_argument("--ingest-chunks", type=int, default=2000, help="size of the ingest comparison (0 = skip it)")
-    p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
+    p.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
     p.add_argument("--report", default="bench", help="report name under evals/reports/ ('' for none)")
     p.add_argument("--serve", help=argparse.SUPPRESS)
     p.add_argument("--queries-file", help=argparse.SUPPRESS)
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.api import Assistant
     from assistant.embeddings import make_embedder
     from assistant.settings import Settings
-    from evals.common import table, write_report
+    from evals.common import index_key, table, write_report
     from evals.legalbench import load_tests
 
     set_dir = Path(args.set)
@@ -260,8 +260,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- the full corpus, ingested once (incremental; shared with evals.legalbench) ---------
     embedder = make_embedder(backend=args.backend)
-    # fp32 ONNX gives the torch vectors under the same model name, so it shares that index.
-    index_dir = WORK.parent / f"{set_dir.name}-{'torch' if args.backend == 'onnx' else args.backend}" / "all" / "index"
+    index_dir = WORK.parent / f"{set_dir.name}-{index_key(args.backend)}" / "all" / "index"
     base = Settings(knowledge_root=set_dir / "corpus", index_dir=index_dir, collection=f"bench-{set_dir.name}",
                     embedding_backend=args.backend)
     full = Assistant.from_settings(base, embedder=embedder)

@@ -33,3 +33,8 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in rows]
     return "\n".join(out)
+
+
+def index_key(backend: str) -> str:
+    """Work-folder key of a backend's index: fp32 ONNX gives the torch vectors (same model name)."""
+    return "torch" if backend == "onnx" else backend

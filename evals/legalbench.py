@@ -115,7 +115,9 @@ def run(set_dir: Path, limit: int = 0, baseline: bool = True, latency: int = 0, 
     corpus = set_dir / "corpus"
     tests = load_tests(set_dir, limit)
     files = {sn["file_path"] for t in tests for sn in t["snippets"]} if limit else None
-    work = WORK / f"{name}-{backend}" / ("all" if not limit else f"sample{limit}")
+    from evals.common import index_key
+
+    work = WORK / f"{name}-{index_key(backend)}" / ("all" if not limit else f"sample{limit}")
     root = corpus
     if files is not None:  # a sample only needs the documents its queries point at
         root = work / "corpus"
@@ -190,13 +192,13 @@ def report(results: list[dict], limit: int) -> str:
         rows = []
         for k in KS:
             p, rc = r["ours"][k]
-            row = [k, round(100 * rc, 1), round(100 * p, 2)]
+            row = [k, f"{100 * rc:.1f}", f"{100 * p:.2f}"]
             if "naive" in r:
                 bp, br = r["naive"][k]
-                row += [round(100 * br, 1), round(100 * bp, 2)]
+                row += [f"{100 * br:.1f}", f"{100 * bp:.2f}"]
             if "naive_hint" in r:
                 hp, hr = r["naive_hint"][k]
-                row += [round(100 * hr, 1), round(100 * hp, 2)]
+                row += [f"{100 * hr:.1f}", f"{100 * hp:.2f}"]
             rows.append(row)
         headers = ["k", "recall % (ours)", "precision % (ours)"] + (["recall % (naive)", "precision % (naive)"] if "naive" in r else [])
         headers += ["recall % (naive + doc_hint)", "precision % (naive + doc_hint)"] if "naive_hint" in r else []
@@ -204,9 +206,9 @@ def report(results: list[dict], limit: int) -> str:
         out.append(f"\nDocument routing: the top hit is in the gold document for {100 * r['routing_accuracy']:.1f}% of queries. "
                    f"Search latency (warm): p50 {r['search_ms']['p50']:.1f} ms, p95 {r['search_ms']['p95']:.1f} ms (k=64).")
         if "ask_ms" in r:
-            out.append(f" Full answer (retrieval + extractive answer) over {r['ask_ms']['n']} queries: "
+            out[-1] += (f" Full answer (retrieval + extractive answer) over {r['ask_ms']['n']} queries: "
                        f"p50 {r['ask_ms']['p50']:.1f} ms, p95 {r['ask_ms']['p95']:.1f} ms.")
-        out.append(f" Ingest: {r['ingest_seconds']} s ({r['ingested_now']} chunks embedded this run).\n")
+        out[-1] += f" Ingest: {r['ingest_seconds']} s ({r['ingested_now']} chunks embedded this run).\n"
     out.append("Naive + doc_hint: the same naive chunks restricted to the document the set's `doc_hint` names. "
                "Naive baseline: fixed 500-character chunks, dense search only, the same all-MiniLM-L6-v2 model, "
                "measured in the same run. Published reference (LegalBench-RAG, arXiv 2408.10343): 500-character chunks "
@@ -224,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=0, help="deterministic sample of N queries per set (0 = all)")
     p.add_argument("--no-baseline", action="store_true")
     p.add_argument("--latency", type=int, default=0, help="also time full answers on N queries")
-    p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
+    p.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
     p.add_argument("--report", default="legalbench", help="report name under evals/reports/ ('' for none)")
     args = p.parse_args(argv)
     results = [run(Path(s), args.limit, not args.no_baseline, args.latency, args.backend) for s in args.sets]

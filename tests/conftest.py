@@ -35,6 +35,16 @@ def _no_settings_env(monkeypatch):
 
 @pytest.fixture(scope="session")
 def embedder():
+    """The default backend (ONNX Runtime, exported locally from the bundled weights)."""
+    from assistant.embeddings import make_embedder
+
+    e = make_embedder()
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
     from assistant.embeddings import SentenceTransformerEmbedder
 
     e = SentenceTransformerEmbedder()
