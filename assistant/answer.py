@@ -12,7 +12,7 @@ from assistant.types import Answer, Chunk, Citation, Statement
 MAX_STATEMENTS = 7
 PER_CHUNK = 3
 MAX_EMBEDDED = 10  # sentences re-scored by embedding: the main cost of an extractive answer
-EMBED_CHARS = 400  # a long sentence is judged by its opening (cost grows with its length)
+EMBED_CHARS = 240  # a long sentence is judged by its opening: cost grows with length (bench.md)
 RELATIVE_CUTOFF = 0.6
 ABSOLUTE_MIN = 0.45
 MIN_STATEMENTS = 3

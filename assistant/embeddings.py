@@ -129,8 +129,13 @@ class OnnxEmbedder:
         except (OSError, ValueError):
             self.max_len = 256
 
-    def clone(self) -> "OnnxEmbedder":
+    def clone(self) -> "Embedder":
+        """The ingest embedder. fp32: PyTorch, which gives the same vectors and encodes large
+        batches ~15% faster than ONNX Runtime on CPU (evals/reports/bench-embed.md), while ONNX
+        keeps the per-query cost low. int8: an independent ONNX instance (its vectors differ)."""
         base = str(self.path) if not self.name.startswith(BUNDLED_MODEL) else BUNDLED_MODEL
+        if not self.quantized:
+            return SentenceTransformerEmbedder(base)
         return OnnxEmbedder(base, self.quantized, self.threads)
 
     def _files(self) -> tuple[Path, Path]:

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
         description="Inference runtime for the embedding model: onnx (exported locally from the bundled weights; "
         "the same vectors as torch, faster per query), torch, or onnx-int8 (quantised; its own index).",
     )
-    embedding_batch_size: int = Field(64, ge=1, le=4096)
+    embedding_batch_size: int = Field(
+        16, ge=1, le=4096, description="Encode batch size (small batches pad less: fastest on CPU)."
+    )
     chunk_size: int = Field(256, ge=64, le=2048, description="Target chunk size in model tokens.")
     chunk_overlap: int = Field(32, ge=0, le=512, description="Overlap between size-split chunks, tokens.")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are rejected.")

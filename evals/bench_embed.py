@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--knowledge", default="knowledge")
     p.add_argument("--chunks", type=int, default=400, help="chunk inputs timed per round (0 = all)")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--batch", type=int, default=16)
     p.add_argument("--report", default="bench-embed")
     args = p.parse_args(argv)
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         order = BACKENDS if r % 2 == 0 else tuple(reversed(BACKENDS))
         for b in order:
             t0 = time.perf_counter()
-            vecs[b] = embedders[b].embed(texts, batch_size=64)
+            vecs[b] = embedders[b].embed(texts, batch_size=args.batch)
             batch_s[b].append(time.perf_counter() - t0)
             for q in questions:
                 t0 = time.perf_counter()
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         cos = np.sum(vecs[b] * vecs["torch"], axis=1)
         rows.append([b, f"{tps:.1f}", f"{tps / base_tps:.2f}x", f"{np.percentile(query_ms[b], 50):.1f}",
                      f"{np.percentile(query_ms[b], 95):.1f}", f"{cos.mean():.4f}", f"{cos.min():.4f}"])
-    body = (f"{len(texts)} chunk inputs of the knowledge base (batch 64), {len(questions)} golden questions one at a time, "
+    body = (f"{len(texts)} chunk inputs of the knowledge base (batch {args.batch}), {len(questions)} golden questions one at a time, "
             f"{args.rounds} alternating rounds in one process; throughput is the median round.\n\n")
     body += table(["backend", "chunks/s", "vs torch", "query p50 ms", "query p95 ms", "mean cosine to torch",
                    "min cosine to torch"], rows)

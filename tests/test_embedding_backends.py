@@ -45,3 +45,12 @@ def test_index_built_with_torch_answers_through_onnx(kb, torch_embedder):
     via_torch = Assistant(kb.settings, torch_embedder, store, kb.manifest)
     q = "How quickly must a vendor tell us about a data breach?"
     assert [c.id for c in via_torch.search(q, k=8)] == [c.id for c in kb.search(q, k=8)]
+
+
+@pytest.mark.integration
+def test_onnx_ingests_with_torch_and_int8_with_itself(embedder):
+    from assistant.embeddings import SentenceTransformerEmbedder
+
+    bulk = embedder.clone()
+    assert isinstance(bulk, SentenceTransformerEmbedder) and bulk.name == embedder.name
+    assert isinstance(OnnxEmbedder(quantized=True).clone(), OnnxEmbedder)
