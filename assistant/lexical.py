@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -15,19 +14,21 @@ from assistant.types import Chunk
 class BM25Index:
     def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75):
         self.vocab: dict[str, int] = {}
-        rows, cols, vals = [], [], []
-        lengths = np.zeros(len(texts), dtype=np.float32)
+        vocab = self.vocab
+        parts: list[np.ndarray] = []
+        lengths = np.zeros(len(texts), dtype=np.int64)
         for i, t in enumerate(texts):
-            counts = Counter(tokens(t))
-            lengths[i] = sum(counts.values())
-            for w, n in counts.items():
-                j = self.vocab.setdefault(w, len(self.vocab))
-                rows.append(i)
-                cols.append(j)
-                vals.append(n)
+            ids = [vocab.setdefault(w, len(vocab)) for w in tokens(t)]
+            lengths[i] = len(ids)
+            parts.append(np.array(ids, dtype=np.int64))
         n_docs = max(1, len(texts))
-        tf = sparse.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(texts), len(self.vocab)))
-        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(self.vocab)).astype(np.float32)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        cols = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        # Repeated (row, col) pairs are summed into term counts when the matrix is built.
+        tf = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocab)))
+        tf.sum_duplicates()
+        df = np.bincount(tf.indices, minlength=len(vocab)).astype(np.float32)
+        lengths = lengths.astype(np.float32)
         self.idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
         avgdl = float(lengths.mean()) if len(texts) else 1.0
         norm = k1 * (1 - b + b * lengths / max(avgdl, 1e-6))

@@ -28,11 +28,25 @@ def stem(w: str) -> str:
     return w
 
 
+_STEMS: dict[str, str] = {}  # word -> stem; indexing 100k chunks stems ~10M words but few distinct ones
+_STEMS_MAX = 500_000
+
+
+def _stem_cached(w: str) -> str:
+    s = _STEMS.get(w)
+    if s is None:
+        s = stem(w)
+        if len(_STEMS) < _STEMS_MAX:
+            _STEMS[w] = s
+    return s
+
+
 def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
     words = _WORD.findall(text.lower())
+    get = _STEMS.get
     if keep_stopwords:
-        return [stem(w) for w in words]
-    return [stem(w) for w in words if w not in STOPWORDS]
+        return [get(w) or _stem_cached(w) for w in words]
+    return [get(w) or _stem_cached(w) for w in words if w not in STOPWORDS]
 
 
 _LABEL = re.compile(r"\s*(?:[-*+•]\s*)?(?:\(?[0-9ivxa-z]{1,4}(?:\.[0-9]{1,3})*[.)]|no\.|e\.g\.|i\.e\.|art\.|sec\.)", re.I)
