@@ -55,6 +55,7 @@ class Assistant:
         self.threshold = cal_threshold if threshold is None else threshold
         self.coverage_floor = cal_floor if coverage_floor is None else coverage_floor
         self.retriever = Retriever(store, embedder, manifest.generation if manifest is not None else None)
+        self._ingest_embedder: Embedder | None = None  # made on the first ingest (see ingest)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, chat_model: Any | None = None) -> "Assistant":
@@ -75,7 +76,7 @@ class Assistant:
         from ingest.pipeline import Ingester, IngestLock
 
         s = self.settings
-        if getattr(self, "_ingest_embedder", None) is None:
+        if self._ingest_embedder is None:
             clone = getattr(self.embedder, "clone", None)
             self._ingest_embedder = clone() if clone else self.embedder
         with IngestLock(s.index_dir, s.collection, wait=wait):

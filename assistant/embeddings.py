@@ -47,6 +47,11 @@ def resolve_model(name: str) -> tuple[str, Path]:
     return path.name, path
 
 
+def _model_arg(path: Path) -> str:
+    """The ``model`` argument that resolves to ``path`` again (the bundled name for the bundled model)."""
+    return BUNDLED_MODEL if path == bundled_model_path() else str(path)
+
+
 def _config_dimension(path: Path) -> int:
     for rel, key in (("1_Pooling/config.json", "word_embedding_dimension"), ("config.json", "hidden_size")):
         try:
@@ -73,7 +78,7 @@ class SentenceTransformerEmbedder:
 
     def clone(self) -> "SentenceTransformerEmbedder":
         """An independent instance (own tokenizer) so a long ingest never blocks query embedding."""
-        return SentenceTransformerEmbedder(str(self.path) if self.name != BUNDLED_MODEL else BUNDLED_MODEL, self.device)
+        return SentenceTransformerEmbedder(_model_arg(self.path), self.device)
 
     @property
     def model(self):
@@ -133,10 +138,9 @@ class OnnxEmbedder:
         """The ingest embedder. fp32: PyTorch, which gives the same vectors and encodes large
         batches ~15% faster than ONNX Runtime on CPU (evals/reports/bench-embed.md), while ONNX
         keeps the per-query cost low. int8: an independent ONNX instance (its vectors differ)."""
-        base = str(self.path) if not self.name.startswith(BUNDLED_MODEL) else BUNDLED_MODEL
         if not self.quantized:
-            return SentenceTransformerEmbedder(base)
-        return OnnxEmbedder(base, self.quantized, self.threads)
+            return SentenceTransformerEmbedder(_model_arg(self.path))
+        return OnnxEmbedder(_model_arg(self.path), self.quantized, self.threads)
 
     def _files(self) -> tuple[Path, Path]:
         cache = Path(os.environ.get("ASSISTANT_ONNX_CACHE", Path.home() / ".cache" / "assistant-onnx")) / self.path.name

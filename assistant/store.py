@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -180,42 +180,35 @@ class ChromaStore:
             out.append(chunk_from(cid, doc, meta, score=1.0 - float(dist)))
         return out
 
-    def get(self, where: dict[str, Any] | None = None, ids: list[str] | None = None, page: int = 5000) -> list[Chunk]:
-        """All chunks matching ``where`` (or the ids), paged so large collections stay cheap."""
-        out: list[Chunk] = []
+    def _pages(self, include: list[str], where: dict[str, Any] | None = None, ids: list[str] | None = None,
+               page: int = 5000) -> Iterator[dict[str, Any]]:
+        """``col.get`` results page by page, so large collections stay cheap."""
         offset = 0
         while True:
             res = self._call(
-                "read chunks",
-                self.col.get,
-                where=where or None,
-                ids=ids,
-                include=["documents", "metadatas"],
-                limit=page,
-                offset=offset,
+                "read chunks", self.col.get, where=where or None, ids=ids, include=include, limit=page, offset=offset
             )
-            for cid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"]):
-                out.append(chunk_from(cid, doc, meta))
+            yield res
             if len(res["ids"]) < page or ids is not None:
-                return out
+                return
             offset += page
+
+    def get(self, where: dict[str, Any] | None = None, ids: list[str] | None = None, page: int = 5000) -> list[Chunk]:
+        """All chunks matching ``where`` (or the ids)."""
+        return [
+            chunk_from(cid, doc, meta)
+            for res in self._pages(["documents", "metadatas"], where, ids, page)
+            for cid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"])
+        ]
 
     def get_with_vectors(self, page: int = 5000) -> tuple[list[Chunk], np.ndarray]:
         """Every chunk and its stored vector (rows in the same order), for exact in-memory search."""
         out: list[Chunk] = []
         parts: list[np.ndarray] = []
-        offset = 0
-        while True:
-            res = self._call(
-                "read chunks", self.col.get, include=["documents", "metadatas", "embeddings"], limit=page, offset=offset
-            )
-            for cid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"]):
-                out.append(chunk_from(cid, doc, meta))
+        for res in self._pages(["documents", "metadatas", "embeddings"], page=page):
+            out += [chunk_from(cid, doc, meta) for cid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"])]
             if len(res["ids"]):
                 parts.append(np.asarray(res["embeddings"], dtype=np.float32))
-            if len(res["ids"]) < page:
-                break
-            offset += page
         vectors = np.concatenate(parts) if parts else np.zeros((0, self.dimension), dtype=np.float32)
         return out, vectors
 

@@ -174,7 +174,7 @@ def child(args: list[str]) -> dict:
 
 
 # ---- the parent --------------------------------------------------------------------------
-def ingest_section(full, set_dir: Path, embedder, n_chunks: int, backend: str, lines: list[str]) -> None:
+def ingest_section(by_source: list[tuple[str, int]], set_dir: Path, embedder, n_chunks: int, backend: str, lines: list[str]) -> None:
     from chromadb.config import Settings as CS
     from langchain_chroma import Chroma
     from langchain_core.documents import Document as LCDocument
@@ -185,10 +185,7 @@ def ingest_section(full, set_dir: Path, embedder, n_chunks: int, backend: str, l
     from evals.common import table
     from ingest.pipeline import embed_input
 
-    counts: dict[str, int] = {}
-    for c in full.retriever.corpus.chunks:
-        counts[c.source] = counts.get(c.source, 0) + 1
-    sources = slice_sources(sorted(counts.items()), n_chunks)
+    sources = slice_sources(by_source, n_chunks)
     sub_dir = WORK / "ingest-corpus"
     shutil.rmtree(sub_dir, ignore_errors=True)
     for s in sources:
@@ -282,15 +279,15 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"Unchanged re-ingest of all {len(again.unchanged)} files: **{rerun_s:.2f} s** in-process, "
                  f"**{cli_s:.2f} s** as a fresh `python -m ingest` process (exit {cli.returncode}; target < 3 s).\n")
 
-    if args.ingest_chunks:
-        print("ingest comparison ...", flush=True)
-        ingest_section(full, set_dir, embedder, args.ingest_chunks, args.backend, lines)
-
-    # ---- collections at each size ---------------------------------------------------------------
     counts: dict[str, int] = {}
     for c in full.retriever.corpus.chunks:
         counts[c.source] = counts.get(c.source, 0) + 1
-    by_source = sorted(counts.items())
+    by_source = sorted(counts.items())  # (document, chunks), in a fixed order for every slice
+    if args.ingest_chunks:
+        print("ingest comparison ...", flush=True)
+        ingest_section(by_source, set_dir, embedder, args.ingest_chunks, args.backend, lines)
+
+    # ---- collections at each size ---------------------------------------------------------------
     tests = load_tests(set_dir)
     client = chromadb.PersistentClient(path=str(WORK / "sizes"), settings=CS(anonymized_telemetry=False))
     plans = []

@@ -158,21 +158,22 @@ def calibrate(res: QualityResult) -> dict[str, Any]:
     dense = sorted({d for d, _ in pos + neg})
     cuts = [dense[0]] + [(a + b) / 2 for a, b in zip(dense, dense[1:])]
     floors = [round(0.05 * i, 2) for i in range(9)]  # 0.00 .. 0.40
-    best = (-1.0, 0.0, 0.0, 0.3, 0.0)
+    best_key: tuple[float, float, float] | None = None  # (score, threshold, floor): ties -> stricter
     for t in cuts:
         for fl in floors:
             tpr = sum(d >= t and c >= fl for d, c in pos) / max(1, len(pos))
             tnr = sum(d < t or c < fl for d, c in neg) / max(1, len(neg))
             key = (min(tpr, tnr) + 0.001 * (tpr + tnr), t, fl)
-            if key > best[:1] + best[3:]:
-                best = (key[0], tpr, tnr, t, fl)
+            if best_key is None or key > best_key:
+                best_key, rates = key, (tpr, tnr)
+    _, threshold, floor = best_key
     return {
-        "dense_threshold": round(best[3], 4),
-        "coverage_floor": best[4],
+        "dense_threshold": round(threshold, 4),
+        "coverage_floor": floor,
         "answerable": len(pos),
         "unanswerable": len(neg),
-        "answer_rate": round(best[1], 3),
-        "refusal_rate": round(best[2], 3),
+        "answer_rate": round(rates[0], 3),
+        "refusal_rate": round(rates[1], 3),
         "note": "Chosen by `python -m evals --calibrate` on evals/golden.yaml over the questions that reach the "
         "refusal decision unrouted: maximises the worse of answer rate and refusal rate (ties: the stricter setting).",
     }
