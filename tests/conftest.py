@@ -19,6 +19,23 @@ ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
 
 
+def cuad_corpus() -> Path:
+    """The CUAD contracts of ``shared/data``: beside this checkout, or beside the local repository it
+    was cloned from (a clean clone in a temporary folder). Fails the calling test when absent."""
+    import subprocess
+
+    candidates = [ROOT.parent]
+    origin = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"], capture_output=True, text=True).stdout.strip()
+    if origin and Path(origin).is_dir():
+        candidates.append(Path(origin).resolve().parent)
+    for base in candidates:
+        path = base / "shared" / "data" / "cuad" / "corpus" / "cuad"
+        if path.is_dir() and any(path.glob("*.txt")):
+            return path
+    pytest.fail(f"CUAD corpus not found under {', '.join(str(c / 'shared/data') for c in candidates)} "
+                "(shared/data must sit beside the repository)")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,15 +9,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from assistant.api import Assistant
-from tests.conftest import make_settings
+from tests.conftest import cuad_corpus, make_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-CUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "cuad" / "corpus" / "cuad"
 N_DOCS = 24
 KILLS = 10
 
@@ -36,11 +34,9 @@ def consistent(a: Assistant) -> tuple[int, set[str]]:
 
 
 def test_sigkill_during_ingest_loses_nothing(tmp_path, embedder):
-    if not CUAD.is_dir():
-        pytest.fail(f"CUAD corpus not found at {CUAD} (shared/data must sit beside the repo)")
     corpus = tmp_path / "knowledge"
     corpus.mkdir()
-    for f in sorted(CUAD.glob("*.txt"))[:N_DOCS]:
+    for f in sorted(cuad_corpus().glob("*.txt"))[:N_DOCS]:
         shutil.copy2(f, corpus / f.name)
 
     clean_settings = make_settings(tmp_path / "clean", corpus)

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import cuad_corpus
+
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 USERS = int(os.environ.get("LOAD_USERS", "20"))
@@ -36,7 +38,6 @@ QUESTIONS = [
     "What are the rules on overtime at vendors?",
     "What is the best lasagne recipe?",
 ]
-CUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "cuad" / "corpus" / "cuad"
 
 
 def rss_mb(pid: int) -> float:
@@ -82,7 +83,7 @@ def test_twenty_users_for_two_minutes_during_an_upload(app_server, page, tmp_pat
     # The upload: three real contracts through the Upload tab, ingested by the app meanwhile.
     time.sleep(5)
     files = []
-    for f in sorted(CUAD.glob("*.txt"))[:3]:
+    for f in sorted(cuad_corpus().glob("*.txt"))[:3]:
         dest = tmp_path / ("load-" + "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in f.name))
         shutil.copy2(f, dest)
         files.append(dest)
