@@ -10,7 +10,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-fast index browser evals bench clean
+.PHONY: install run test test-fast index browser evals bench load screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,14 +38,23 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
+# Fakes only (no model, no Chroma server, no browser): under a minute.
 test-fast: install
-	$(BIN)/python -m pytest -m "unit"
+	$(BIN)/python -m pytest -m "unit" -p no:cacheprovider
 
 evals: install
 	$(BIN)/python -m evals
 
 bench: install
 	$(BIN)/python -m evals.bench
+
+# The load test with its report written to evals/reports/load.md (a plain `make test` writes no report).
+load: install browser
+	LOAD_REPORT=1 $(BIN)/python -m pytest tests/test_load.py -s
+
+# The README's screenshots, from the browser tests (a plain `make test` writes none).
+screenshots: install browser
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -m browser
 
 clean:
 	rm -rf .index .pytest_cache

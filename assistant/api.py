@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
 import time
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
-from assistant import guard
-from assistant.answer import extractive_answer, make_citation, refusal
-from assistant.conversation import rewrite, user_turns
-from assistant.embeddings import Embedder
-from assistant.filters import Filters
-from assistant.retrieve import Retriever
-from assistant.settings import Settings
-from assistant.store import ChromaStore
-from assistant.types import Answer, Chunk, Statement
-from assistant import verify
+from assistant.answering import guard, verify
+from assistant.answering.conversation import rewrite, user_turns
+from assistant.answering.extractive import extractive_answer, refusal
+from assistant.core.access import audiences_for
+from assistant.core.embeddings import Embedder
+from assistant.core.settings import Settings
+from assistant.core.store import ChromaStore
+from assistant.core.types import Answer, Chunk
+from assistant.retrieval.filters import Filters
+from assistant.retrieval.search import Retriever
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 DEFAULT_THRESHOLD = 0.3
@@ -59,32 +57,29 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, chat_model: Any | None = None) -> "Assistant":
-        from assistant.embeddings import make_embedder
+        from assistant.core.embeddings import make_embedder
         from ingest.manifest import Manifest
 
         embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend)
         store = ChromaStore.open(settings, embedder.name, embedder.dimension)
-        manifest = Manifest(settings.index_dir / "manifest.sqlite3", settings.collection)
+        manifest = Manifest.for_settings(settings)
         if chat_model is None and settings.answer_backend != "extractive":
-            from assistant.llm import make_chat_model
+            from assistant.answering.llm import make_chat_model
 
             chat_model = make_chat_model(settings)
         return cls(settings, embedder, store, manifest, chat_model)
 
     # -- ingest ------------------------------------------------------------------------------
-    def ingest(self, path: Path | None = None, rebuild: bool = False, progress: Any = None, show_bar: bool | None = None, wait: bool = False):
-        from ingest.pipeline import Ingester, IngestLock
+    def ingest(self, path: Path | None = None, rebuild: bool = False, progress: Any = None, show_bar: bool | None = None,
+               wait: bool = False):
+        """Ingest ``path`` (default: the knowledge root) incrementally; returns the ``IngestReport``."""
+        from ingest.pipeline import run_ingest
 
-        s = self.settings
         if self._ingest_embedder is None:
             clone = getattr(self.embedder, "clone", None)
             self._ingest_embedder = clone() if clone else self.embedder
-        with IngestLock(s.index_dir, s.collection, wait=wait):
-            ing = Ingester(
-                self.store, self._ingest_embedder, self.manifest, s.knowledge_root, s.chunk_size, s.chunk_overlap,
-                int(s.max_file_mb * 1e6), s.embedding_batch_size,
-            )
-            report = ing.run(path, rebuild=rebuild, progress=progress, show_bar=show_bar)
+        report = run_ingest(self.settings, self.store, self._ingest_embedder, self.manifest, path, rebuild=rebuild,
+                            progress=progress, show_bar=show_bar, wait=wait)
         self.retriever.invalidate()
         return report
 
@@ -97,9 +92,13 @@ class Assistant:
 
     def findings(self, role: str | None = None) -> list[dict[str, Any]]:
         """Current record of every audit finding the role may see (latest document wins)."""
-        allowed = Filters.from_dict({}, role or self.settings.default_role).audiences or ()
+        allowed = audiences_for(role or self.settings.default_role)
         rows = [dict(r) for r in self.retriever.corpus.findings.values() if r.get("audience", "all") in allowed]
         return sorted(rows, key=lambda r: (r.get("vendor", ""), r["id"]))
+
+    def vendors(self) -> list[str]:
+        """Vendors named by the indexed documents."""
+        return list(self.retriever.corpus.vendors)
 
     def stats(self) -> dict[str, Any]:
         corpus = self.retriever.corpus
@@ -195,7 +194,7 @@ class Assistant:
             return question, {}
         standalone = rewrite(question, history, self.retriever.corpus.vendors)
         if standalone != question and self.chat_model is not None:
-            from assistant.llm import LLMError, rewrite_question
+            from assistant.answering.llm import LLMError, rewrite_question
 
             try:
                 standalone = rewrite_question(self.chat_model, question, turns)
@@ -211,57 +210,19 @@ class Assistant:
         return standalone, carried
 
     def _llm_answer(self, question: str, chunks: list[Chunk]):
-        from assistant.llm import LLMError, stream_answer
+        from assistant.answering.llm import LLMError, stream_answer
 
         parts: list[str] = []
         try:
-            for delta in stream_answer(self.chat_model, question, chunks):
+            for delta in stream_answer(self.chat_model, question, chunks, self.settings.organisation):
                 parts.append(delta)
                 yield delta
         except LLMError as exc:
             ans = extractive_answer(question, chunks, self._idf, self.embedder)
             ans.notice = f"The language model is unavailable ({exc}); showing an extractive answer instead."
             return ans
-        raw = "".join(parts).strip()
-        return self.verify_llm_text(question, raw, chunks)
-
-    def verify_llm_text(self, question: str, raw: str, chunks: list[Chunk]) -> Answer:
-        """Keep only citations whose chunk supports the sentence; refuse if nothing is supported."""
-        backend = self.settings.answer_backend
-        if "NOT_IN_SOURCES" in raw:
-            return refusal(question, chunks, "not_in_knowledge_base", backend=backend)
-        statements_raw = verify.split_statements(raw)
-        if not any(verify.markers(s) for s in statements_raw):
+        ans = verify.verify_answer(question, "".join(parts).strip(), chunks, self.embedder, self.settings.answer_backend)
+        if ans is None:
             ans = extractive_answer(question, chunks, self._idf, self.embedder)
             ans.notice = "The language model returned an answer without usable citations; showing an extractive answer instead."
-            return ans
-        citations = []
-        statements: list[Statement] = []
-        lines: list[str] = []
-        for st in statements_raw:
-            refs = verify.valid_refs(verify.markers(st), len(chunks))
-            clean = verify.MARKER.sub("", st).strip()
-            if not clean or re.fullmatch(r"[\W_]+", clean):
-                continue
-            kept: list[int] = []
-            best = 0.0
-            for r in dict.fromkeys(refs):
-                sup = verify.support(clean, chunks[r - 1], self.embedder)
-                best = max(best, sup.score)
-                if verify.is_supported(sup, with_embeddings=True):
-                    n = len(citations) + 1
-                    s, e = sup.quote_span
-                    citations.append(make_citation(n, chunks[r - 1], s, e))
-                    kept.append(n)
-            supported = bool(kept)
-            statements.append(Statement(text=clean, citations=kept, support=round(best, 3), supported=supported))
-            if supported:
-                lines.append(f"{clean} " + "".join(f"[{n}]" for n in kept))
-            else:
-                lines.append(f"{clean} (unsupported: no cited source backs this)")
-        if not any(s.supported for s in statements):
-            ans = refusal(question, chunks, "no_supported_statement", backend=backend)
-            ans.statements = statements
-            return ans
-        return Answer(question=question, text="\n".join(lines), citations=citations, sources=chunks,
-                      refused=False, backend=backend, statements=statements)
+        return ans

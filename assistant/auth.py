@@ -15,7 +15,7 @@ from pathlib import Path
 import bcrypt
 import yaml
 
-ROLES = ("staff", "manager", "auditor", "admin")
+from assistant.core.access import ROLES
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt>=5: rejects) anything longer
 
 

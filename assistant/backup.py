@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.store import ChromaStore, ModelMismatchError
+from assistant.core.store import ChromaStore, ModelMismatchError
 from ingest.manifest import Manifest
 
 FORMAT = "outsourcing-assistant-export/1"

@@ -1,10 +1,13 @@
-"""The ``assistant`` command line: ingest, ask, search, findings, stats, eval, bench, feedback."""
+"""The ``assistant`` command line: ingest, ask, search, findings, stats, export/import, feedback,
+and the eval and bench suites (run as ``python -m evals`` subprocesses: the library never imports
+``evals``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,33 +31,13 @@ def _filters(items: Sequence[str] | None) -> dict[str, Any]:
 
 def _build(args: argparse.Namespace):
     from assistant.api import Assistant
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
 
     overrides = {}
     if getattr(args, "collection", None):
         overrides["collection"] = args.collection
     settings = load_settings(args.settings, **overrides)
     return Assistant.from_settings(settings)
-
-
-def _where(c: Any) -> str:
-    loc = c.source
-    if getattr(c, "line_start", 0):
-        loc += f":{c.line_start}" + (f"-{c.line_end}" if c.line_end and c.line_end != c.line_start else "")
-    if getattr(c, "page", None):
-        loc += f" (page {c.page})"
-    return loc
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    a = _build(args)
-    path = Path(args.path) if args.path else None
-    if path is not None and not path.exists():
-        print(f"error: {path} does not exist", file=sys.stderr)
-        return 2
-    report = a.ingest(path, rebuild=args.rebuild, show_bar=None if not args.quiet else False, wait=args.wait)
-    print(report.summary())
-    return 0 if report.ok else 1
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -72,7 +55,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\nSources:")
         for c in ans.citations:
             section = f" § {c.section}" if c.section else ""
-            print(f"[{c.n}] {c.title}{section} — {_where(c)}")
+            print(f"[{c.n}] {c.title}{section} — {c.location}")
             print(f"     \"{c.quote[:300]}\"")
     if ans.filters:
         print(f"\n(filters: {json.dumps(ans.filters)})")
@@ -92,10 +75,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
+    from assistant.core import findings
+
     a = _build(args)
     rows = a.findings(role=args.role)
-    if args.status:
-        rows = [r for r in rows if r["status"] == args.status]
+    rows = findings.select(rows, status=args.status)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return 0
@@ -111,8 +95,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
+    from assistant.core.settings import load_settings
     from assistant.feedback import FeedbackStore
-    from assistant.settings import load_settings
 
     settings = load_settings(args.settings)
     n = FeedbackStore(settings.feedback_db).export_csv(Path(args.out) if args.out else None, sys.stdout)
@@ -132,46 +116,40 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from assistant.backup import import_index
 
-    a = _build(args)
-    from ingest.pipeline import IngestLock
+    from ingest.lock import IngestLock
 
+    a = _build(args)
     with IngestLock(a.settings.index_dir, a.settings.collection, wait=False):
         n = import_index(a.store, a.manifest, Path(args.file))
     print(f"imported {n} chunks into collection {a.settings.collection!r}")
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from evals.__main__ import main as eval_main
-
-    return eval_main(args.rest)
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from evals.bench import main as bench_main
-
-    return bench_main(args.rest)
+def cmd_suite(args: argparse.Namespace) -> int:
+    """``assistant eval ...`` = ``python -m evals ...``; ``assistant bench ...`` = ``python -m evals.bench ...``."""
+    module = {"eval": "evals", "bench": "evals.bench"}[args.cmd]
+    return subprocess.call([sys.executable, "-m", module, *args.rest])
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from assistant.core.access import ROLES
+    from assistant.core.findings import STATUSES
+    from ingest.cli import add_arguments as add_ingest_arguments, run as run_ingest
+
     p = argparse.ArgumentParser(prog="assistant", description="Outsourcing guidance assistant")
     p.add_argument("--settings", help="settings YAML file (default: ASSISTANT_SETTINGS_FILE or ./assistant.yaml)")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     s = sub.add_parser("ingest", help="ingest the knowledge base (incremental)")
-    s.add_argument("path", nargs="?", help="file or folder (default: the knowledge root)")
-    s.add_argument("--rebuild", action="store_true", help="drop what this collection holds and start over")
-    s.add_argument("--wait", action="store_true", help="wait for a running ingest instead of refusing")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
-    s.add_argument("--collection", help="collection name (overrides settings)")
-    s.set_defaults(fn=cmd_ingest)
+    add_ingest_arguments(s)
+    s.set_defaults(fn=run_ingest)
 
     for name, fn, help_ in (("ask", cmd_ask, "answer a question with citations"), ("search", cmd_search, "raw retrieval")):
         s = sub.add_parser(name, help=help_)
         s.add_argument("question" if name == "ask" else "query")
         s.add_argument("--filter", action="append", metavar="KEY=VALUE",
                        help="doc_type, vendor, severity, status, tags, source, date_from, date_to (repeatable)")
-        s.add_argument("--role", choices=["staff", "manager", "auditor", "admin"])
+        s.add_argument("--role", choices=ROLES)
         s.add_argument("--json", action="store_true", help="machine-readable output")
         s.add_argument("--collection", help="collection name (overrides settings)")
         if name == "search":
@@ -180,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.set_defaults(fn=fn)
 
     s = sub.add_parser("findings", help="list audit findings with their current status")
-    s.add_argument("--status", choices=["open", "closed"])
-    s.add_argument("--role", choices=["staff", "manager", "auditor", "admin"])
+    s.add_argument("--status", choices=STATUSES)
+    s.add_argument("--role", choices=ROLES)
     s.add_argument("--json", action="store_true")
     s.add_argument("--collection")
     s.set_defaults(fn=cmd_findings)
@@ -204,27 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--collection")
     s.set_defaults(fn=cmd_import)
 
-    for name, fn in (("eval", cmd_eval), ("bench", cmd_bench)):
-        s = sub.add_parser(name, help=f"run the {name} suite (see evals/)")
+    for name in ("eval", "bench"):
+        s = sub.add_parser(name, help=f"run the {name} suite (python -m evals{'' if name == 'eval' else '.bench'}; see evals/)")
         s.add_argument("rest", nargs=argparse.REMAINDER)
-        s.set_defaults(fn=fn)
+        s.set_defaults(fn=cmd_suite)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from assistant.settings import SettingsError
-    from assistant.store import StoreError
-    from ingest.pipeline import IngestLockedError
+    from assistant.core.cli import guarded
+    from ingest.lock import IngestLockedError
 
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.fn(args) or 0)
-    except (SettingsError, StoreError, IngestLockedError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return guarded(lambda: args.fn(args), (IngestLockedError,))
 
 
 if __name__ == "__main__":

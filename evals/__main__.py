@@ -20,7 +20,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 def build_assistant(knowledge: Path, tmp: Path, backend: str = "onnx"):
     from assistant.api import Assistant
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     settings = Settings(knowledge_root=knowledge, index_dir=tmp / "index", embedding_backend=backend)
     a = Assistant.from_settings(settings)

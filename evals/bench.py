@@ -68,7 +68,7 @@ def slice_sources(sources_by_count: list[tuple[str, int]], size: int) -> list[st
 
 def build_size(client, src_col, name: str, sources: list[str], size: int, model: str, dim: int) -> int:
     """A collection of ``size`` chunks (about): whole documents, repeated under new ids/paths."""
-    from assistant.store import ChromaStore
+    from assistant.core.store import ChromaStore
 
     try:
         have = client.get_collection(name).count()
@@ -108,7 +108,7 @@ def serve(args: argparse.Namespace) -> int:
         from langchain_chroma import Chroma
         from langchain_huggingface import HuggingFaceEmbeddings
 
-        from assistant.embeddings import bundled_model_path
+        from assistant.core.embeddings import bundled_model_path
 
         emb = HuggingFaceEmbeddings(model_name=str(bundled_model_path()), model_kwargs={"device": "cpu", "local_files_only": True},
                                     encode_kwargs={"normalize_embeddings": True})
@@ -122,9 +122,9 @@ def serve(args: argparse.Namespace) -> int:
         return 0
 
     from assistant.api import Assistant
-    from assistant.embeddings import make_embedder
-    from assistant.settings import Settings
-    from assistant.store import ChromaStore
+    from assistant.core.embeddings import make_embedder
+    from assistant.core.settings import Settings
+    from assistant.core.store import ChromaStore
 
     embedder = make_embedder(backend=args.backend)
     store = ChromaStore(client, args.serve, embedder.name, embedder.dimension, create=False)
@@ -181,7 +181,7 @@ def ingest_section(by_source: list[tuple[str, int]], set_dir: Path, embedder, n_
     from langchain_huggingface import HuggingFaceEmbeddings
 
     from assistant.api import Assistant
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
     from evals.common import table
     from ingest.pipeline import embed_input
 
@@ -245,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     from chromadb.config import Settings as CS
 
     from assistant.api import Assistant
-    from assistant.embeddings import make_embedder
-    from assistant.settings import Settings
+    from assistant.core.embeddings import make_embedder
+    from assistant.core.settings import Settings
     from evals.common import index_key, table, write_report
     from evals.legalbench import load_tests
 

@@ -34,7 +34,7 @@ def kb_inputs(root: Path, limit: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.embeddings import make_embedder
+    from assistant.core.embeddings import make_embedder
     from evals.common import table, write_report
     from evals.quality import load_golden
 

@@ -109,7 +109,7 @@ class NaiveBaseline:
 
 def run(set_dir: Path, limit: int = 0, baseline: bool = True, latency: int = 0, backend: str = "torch") -> dict:
     from assistant.api import Assistant
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     name = set_dir.name
     corpus = set_dir / "corpus"

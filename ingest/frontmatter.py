@@ -8,10 +8,10 @@ from typing import Any
 
 import yaml
 
+from assistant.core.access import AUDIENCES
+from assistant.core.findings import FIELDS as FINDING_FIELDS, SEVERITIES, STATUSES
+
 DOC_TYPES = ("guidance", "contract", "audit", "document")
-AUDIENCES = ("all", "managers", "auditors")
-SEVERITIES = ("low", "medium", "high", "critical")
-STATUSES = ("open", "closed")
 _FENCE = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
 _TAG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -92,7 +92,7 @@ def validate(meta: dict[str, Any], *, strict: bool = False) -> dict[str, Any]:
         for i, f in enumerate(findings or []):
             if not isinstance(f, dict):
                 raise FrontMatterError(f"findings[{i}] must be a mapping")
-            for key in ("id", "area", "severity", "status", "owner", "due_date"):
+            for key in FINDING_FIELDS:
                 if not f.get(key):
                     raise FrontMatterError(f"findings[{i}] lacks '{key}'")
             g = dict(f)

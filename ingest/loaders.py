@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import html.parser
-import io
 import re
 import zipfile
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, Callable
 
 import yaml
 
-from assistant.types import Document
+from assistant.core.types import Document
 from ingest.frontmatter import FrontMatterError, split_front_matter, validate
 from ingest.normalize import normalize
 
@@ -25,6 +24,11 @@ MAX_PDF_PAGES = 2000
 MAX_EXTRACTED_CHARS = 20_000_000
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200
+
+
+def is_skipped_name(name: str) -> bool:
+    """README files and metadata sidecars describe documents; they are never ingested themselves."""
+    return name.lower() in ("readme.md", "readme.txt") or name.endswith(".meta.yaml")
 
 
 class LoadError(Exception):

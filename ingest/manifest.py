@@ -7,6 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from assistant.core.settings import Settings
+
 
 def file_hash(path: Path) -> str:
     h = hashlib.sha256()
@@ -17,6 +19,8 @@ def file_hash(path: Path) -> str:
 
 
 class Manifest:
+    """Which file versions a collection holds, and a generation counter bumped on every change."""
+
     def __init__(self, path: Path, collection: str):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -29,6 +33,10 @@ class Manifest:
         )
         self.db.execute("CREATE TABLE IF NOT EXISTS generation (collection TEXT PRIMARY KEY, n INTEGER)")
         self.db.commit()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "Manifest":
+        return cls(settings.index_dir / "manifest.sqlite3", settings.collection)
 
     def entries(self) -> dict[str, tuple[str, int]]:
         rows = self.db.execute("SELECT source, hash, chunks FROM files WHERE collection=?", (self.collection,))

@@ -7,28 +7,23 @@ replaces whatever half-written state a file was left in and never duplicates a c
 
 from __future__ import annotations
 
-import fcntl
-import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from assistant.embeddings import Embedder
-from assistant.store import ChromaStore
-from assistant.types import Chunk, Document
-from ingest.loaders import SUPPORTED, LoadError, load
+from assistant.core.embeddings import Embedder
+from assistant.core.findings import tag_chunks
+from assistant.core.settings import Settings
+from assistant.core.store import ChromaStore
+from assistant.core.types import Chunk
+from ingest.loaders import SUPPORTED, LoadError, is_skipped_name, load
+from ingest.lock import IngestLock
 from ingest.manifest import Manifest, file_hash
 from ingest.split import split
 
 ProgressFn = Callable[[int, int, int, int], None]  # files done, files total, chunks done, chunks total
-_FINDING_ID = re.compile(r"\b[A-Z]{2}-\d{4}-\d{2}\b")
-
-
-class IngestLockedError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -59,37 +54,6 @@ class IngestReport:
         return "\n".join(lines)
 
 
-class IngestLock:
-    """An exclusive lock per collection so two ingest runs never interleave writes."""
-
-    def __init__(self, index_dir: Path, collection: str, wait: bool = False):
-        index_dir.mkdir(parents=True, exist_ok=True)
-        self.path = index_dir / f"ingest-{collection}.lock"
-        self.wait = wait
-        self.fd: int | None = None
-
-    def __enter__(self) -> "IngestLock":
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            holder = os.pread(self.fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            os.close(self.fd)
-            self.fd = None
-            raise IngestLockedError(
-                f"another ingest is already running on this index (pid {holder}); "
-                "wait for it to finish or re-run with --wait"
-            ) from None
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, str(os.getpid()).encode(), 0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-
-
 def scan(root: Path, path: Path | None = None) -> Iterator[tuple[str, Path]]:
     """Yield (source, file) for every ingestible file under ``path`` (default: the root)."""
     base = (path or root).resolve()
@@ -101,7 +65,7 @@ def scan(root: Path, path: Path | None = None) -> Iterator[tuple[str, Path]]:
         rel_parts = p.relative_to(base if not base.is_file() else base.parent).parts
         if any(part.startswith(".") for part in rel_parts):
             continue
-        if p.name.lower() in ("readme.md", "readme.txt") or p.name.endswith(".meta.yaml"):
+        if is_skipped_name(p.name):
             continue
         try:
             source = p.relative_to(root).as_posix()
@@ -110,18 +74,11 @@ def scan(root: Path, path: Path | None = None) -> Iterator[tuple[str, Path]]:
         yield source, p
 
 
-def tag_findings(doc: Document, chunks: list[Chunk]) -> None:
-    """Give audit chunks that discuss one finding that finding's id, severity and status."""
-    findings = {f["id"]: f for f in doc.metadata.get("findings") or []}
-    if not findings:
-        return
-    for c in chunks:
-        ids = [i for i in _FINDING_ID.findall(c.section) if i in findings]
-        if not ids:
-            ids = [i for i in _FINDING_ID.findall(c.text[:200]) if i in findings]
-        if ids:
-            f = findings[ids[-1]]
-            c.metadata = {**c.metadata, "finding_id": f["id"], "severity": f["severity"], "status": f["status"]}
+def _in_scope(source: str, scope: str | None, is_file: bool) -> bool:
+    """Whether ``source`` lies in the scanned scope: the whole root, one folder, or exactly one file."""
+    if scope is None:
+        return True
+    return source == scope if is_file else source.startswith(scope)
 
 
 def embed_input(chunk: Chunk) -> str:
@@ -131,6 +88,8 @@ def embed_input(chunk: Chunk) -> str:
 
 
 class Ingester:
+    """Scan, diff against the manifest, load, split, embed in batches and write one collection."""
+
     def __init__(
         self,
         store: ChromaStore,
@@ -153,6 +112,7 @@ class Ingester:
         progress: ProgressFn | None = None,
         show_bar: bool | None = None,
     ) -> IngestReport:
+        """Bring the collection in line with ``path`` (default: the whole root); never raises for a bad file."""
         t0 = time.perf_counter()
         report = IngestReport()
         if rebuild:
@@ -161,25 +121,53 @@ class Ingester:
             self.manifest.commit()
         known = self.manifest.entries()
         found = list(scan(self.root, path))
-        seen = {s for s, _ in found}
-        scope_prefix = None
+        self._remove_deleted(path, known, {s for s, _ in found}, report)
+        todo = self._changed(found, known, report)
+        bar = _Bar(len(todo), show_bar) if todo else None
+        batch = _Batch(self, report, flush_at=max(self.batch_size * 8, 256))
+        try:
+            for done, (source, p, digest) in enumerate(todo, start=1):
+                chunks = self._chunks(source, p, report)
+                if chunks is not None:
+                    batch.add(source, digest, source not in known, chunks)
+                if bar:
+                    bar.update(done, report.chunks_written + batch.size)
+                if progress:
+                    progress(done, len(todo), report.chunks_written, report.chunks_written + batch.size)
+            batch.flush()
+            if report.removed:
+                self.manifest.bump()
+                self.manifest.commit()
+        finally:
+            if bar:
+                bar.close()
+        report.seconds = time.perf_counter() - t0
+        if progress:
+            progress(len(todo), len(todo), report.chunks_written, report.chunks_written)
+        return report
+
+    def _remove_deleted(self, path: Path | None, known: dict[str, tuple[str, int]], seen: set[str],
+                        report: IngestReport) -> None:
+        """Files in the manifest (within the scanned scope) but gone from disk lose their chunks."""
+        scope = None
         if path is not None and path.resolve() != self.root.resolve():
             try:
                 rel = path.resolve().relative_to(self.root.resolve()).as_posix()
-                scope_prefix = rel if path.is_file() else rel + "/"
             except ValueError:
-                scope_prefix = None
-        # Deleted files: in the manifest (within the scanned scope) but gone from disk.
-        if path is None or scope_prefix is not None:
-            gone = [s for s in known if s not in seen and (scope_prefix is None or s.startswith(scope_prefix) or s == scope_prefix)]
-            if gone:
-                self.store.delete_sources(gone)
-                for s in gone:
-                    report.chunks_removed += known[s][1]
-                    self.manifest.remove(s)
-                    report.removed.append(s)
-                self.manifest.commit()
+                return  # a path outside the root: nothing of the manifest is in scope
+            scope = rel if path.is_file() else rel + "/"
+        gone = [s for s in known if s not in seen and _in_scope(s, scope, bool(path and path.is_file()))]
+        if gone:
+            self.store.delete_sources(gone)
+            for s in gone:
+                report.chunks_removed += known[s][1]
+                self.manifest.remove(s)
+                report.removed.append(s)
+            self.manifest.commit()
 
+    def _changed(self, found: list[tuple[str, Path]], known: dict[str, tuple[str, int]],
+                 report: IngestReport) -> list[tuple[str, Path, str]]:
+        """(source, file, content hash) of new or changed files; unchanged ones go on the report."""
         todo: list[tuple[str, Path, str]] = []
         for source, p in found:
             try:
@@ -191,65 +179,75 @@ class Ingester:
                 report.unchanged.append(source)
             else:
                 todo.append((source, p, digest))
+        return todo
 
-        bar = _Bar(len(todo), show_bar) if todo else None
-        pending: list[tuple[str, str, bool, list[Chunk]]] = []
-        pending_chunks = 0
-        flush_at = max(self.batch_size * 8, 256)
-        done_files = 0
-
-        def flush() -> None:
-            nonlocal pending, pending_chunks
-            if not pending:
-                return
-            chunks = [c for _, _, _, cs in pending for c in cs]
-            te = time.perf_counter()
-            vectors = self.embedder.embed([embed_input(c) for c in chunks], batch_size=self.batch_size)
-            report.embed_seconds += time.perf_counter() - te
-            report.embedded += len(chunks)
-            self.store.delete_sources([s for s, _, _, _ in pending])
-            self.store.upsert(chunks, vectors)
-            for source, digest, is_new, cs in pending:
-                self.manifest.put(source, digest, len(cs))
-                (report.added if is_new else report.updated).append(source)
-                report.chunks_written += len(cs)
-            self.manifest.bump()
-            self.manifest.commit()
-            pending, pending_chunks = [], 0
-
+    def _chunks(self, source: str, p: Path, report: IngestReport) -> list[Chunk] | None:
+        """The file's chunks, or None (with the reason on the report) when it cannot be ingested."""
         try:
-            for source, p, digest in todo:
-                try:
-                    doc = load(p, source, self.max_bytes)
-                    chunks = split(doc, self.embedder.count_tokens, self.chunk_size, self.chunk_overlap)
-                    tag_findings(doc, chunks)
-                except LoadError as exc:
-                    report.failed.append((source, exc.reason))
-                    chunks = None
-                except Exception as exc:  # a loader bug must not sink the run; report it per file
-                    report.failed.append((source, f"unexpected {type(exc).__name__}: {exc}"))
-                    chunks = None
-                done_files += 1
-                if chunks is not None:
-                    pending.append((source, digest, source not in known, chunks))
-                    pending_chunks += len(chunks)
-                    if pending_chunks >= flush_at:
-                        flush()
-                if bar:
-                    bar.update(done_files, report.chunks_written + pending_chunks)
-                if progress:
-                    progress(done_files, len(todo), report.chunks_written, report.chunks_written + pending_chunks)
-            flush()
-            if report.removed:
-                self.manifest.bump()
-                self.manifest.commit()
-        finally:
-            if bar:
-                bar.close()
-        report.seconds = time.perf_counter() - t0
-        if progress:
-            progress(len(todo), len(todo), report.chunks_written, report.chunks_written)
-        return report
+            doc = load(p, source, self.max_bytes)
+            chunks = split(doc, self.embedder.count_tokens, self.chunk_size, self.chunk_overlap)
+            tag_chunks(doc.metadata.get("findings") or [], chunks)
+            return chunks
+        except LoadError as exc:
+            report.failed.append((source, exc.reason))
+        except Exception as exc:  # a loader bug must not sink the run; report it per file
+            report.failed.append((source, f"unexpected {type(exc).__name__}: {exc}"))
+        return None
+
+
+class _Batch:
+    """Files waiting to be embedded together. A flush writes each file's new chunks (after removing
+    its old ones) before its manifest row changes, so a crash never leaves the manifest ahead."""
+
+    def __init__(self, ing: Ingester, report: IngestReport, flush_at: int):
+        self.ing, self.report, self.flush_at = ing, report, flush_at
+        self.files: list[tuple[str, str, bool, list[Chunk]]] = []
+        self.size = 0
+
+    def add(self, source: str, digest: str, is_new: bool, chunks: list[Chunk]) -> None:
+        self.files.append((source, digest, is_new, chunks))
+        self.size += len(chunks)
+        if self.size >= self.flush_at:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.files:
+            return
+        ing, report = self.ing, self.report
+        chunks = [c for _, _, _, cs in self.files for c in cs]
+        te = time.perf_counter()
+        vectors = ing.embedder.embed([embed_input(c) for c in chunks], batch_size=ing.batch_size)
+        report.embed_seconds += time.perf_counter() - te
+        report.embedded += len(chunks)
+        ing.store.delete_sources([s for s, _, _, _ in self.files])
+        ing.store.upsert(chunks, vectors)
+        for source, digest, is_new, cs in self.files:
+            ing.manifest.put(source, digest, len(cs))
+            (report.added if is_new else report.updated).append(source)
+            report.chunks_written += len(cs)
+        ing.manifest.bump()
+        ing.manifest.commit()
+        self.files, self.size = [], 0
+
+
+def run_ingest(
+    settings: Settings,
+    store: ChromaStore,
+    embedder: Embedder,
+    manifest: Manifest,
+    path: Path | None = None,
+    rebuild: bool = False,
+    progress: ProgressFn | None = None,
+    show_bar: bool | None = None,
+    wait: bool = False,
+) -> IngestReport:
+    """One locked ingest run of ``path`` (default: the knowledge root) with the configured sizes."""
+    with IngestLock(settings.index_dir, settings.collection, wait=wait):
+        ing = Ingester(
+            store, embedder, manifest, settings.knowledge_root, settings.chunk_size, settings.chunk_overlap,
+            int(settings.max_file_mb * 1e6), settings.embedding_batch_size,
+        )
+        return ing.run(path, rebuild=rebuild, progress=progress, show_bar=show_bar)
 
 
 class _Bar:

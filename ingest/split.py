@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from assistant.types import Chunk, Document
+from assistant.core.text import sentence_breaks
+from assistant.core.types import Chunk, Document
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -20,7 +21,6 @@ _CLAUSE = re.compile(
     r"^[ \t]*(?:(?:section|article|clause|schedule|annex|exhibit)[ \t]+[0-9IVXLC]+[.:]?|\d{1,2}(?:\.\d{1,3}){0,3}[.)]?|\([a-z0-9]{1,4}\))[ \t]+\S",
     re.I,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?;])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
 
 
 def approx_tokens(texts: Sequence[str]) -> list[int]:
@@ -89,18 +89,8 @@ def _path_str(path: list[tuple[int, str]], title: str) -> str:
 
 def _sentences(text: str, start: int, end: int, max_chars: int = 1200) -> list[tuple[int, int]]:
     """Sentence spans inside [start, end); very long runs are cut at spaces."""
-    spans: list[tuple[int, int]] = []
-    cur = start
-    segment = text[start:end]
-    for m in _SENTENCE_END.finditer(segment):
-        cut = start + m.start()
-        if cut > cur:
-            spans.append((cur, cut))
-        cur = start + m.end()
-    if cur < end:
-        spans.append((cur, end))
     out: list[tuple[int, int]] = []
-    for s, e in spans:
+    for s, e in sentence_breaks(text, start, end):
         while e - s > max_chars:
             cut = text.rfind(" ", s + max_chars // 2, s + max_chars)
             cut = cut if cut > s else s + max_chars
@@ -127,12 +117,14 @@ def split(
     units = _sections_and_lines(doc)
     if not units:
         return []
-    header_tokens = count_tokens([doc.title])[0] + 4
-    budget = max(16, chunk_size - header_tokens)
-    counts = count_tokens([doc.text[u.start:u.end] for u in units])
-    for u, c in zip(units, counts):
+    budget = max(16, chunk_size - (count_tokens([doc.title])[0] + 4))
+    for u, c in zip(units, count_tokens([doc.text[u.start:u.end] for u in units])):
         u.tokens = c
+    return _chunks(doc, _fold_crumbs(_group(units, budget, overlap), budget))
 
+
+def _group(units: list[_Unit], budget: int, overlap: int) -> list[list[_Unit]]:
+    """Consecutive units packed up to ``budget`` tokens, cut at structural breaks where possible."""
     groups: list[list[_Unit]] = []
     cur: list[_Unit] = []
     cur_tokens = 0
@@ -143,30 +135,35 @@ def split(
             carry: list[_Unit] = []
             while len(cur) > 1 and cur[-1].heading:
                 carry.insert(0, cur.pop())
-            if carry:
-                groups.append(cur)
-                cur, cur_tokens = carry, sum(x.tokens for x in carry)
-                cur.append(u)
-                cur_tokens += u.tokens
-                continue
             groups.append(cur)
-            # Overlap only when a block was cut by size, not at a structural break.
-            if not u.boundary and overlap:
-                tail: list[_Unit] = []
-                t = 0
-                for prev in reversed(cur):
-                    if t + prev.tokens > overlap or len(tail) + 1 >= len(cur):
-                        break
-                    tail.insert(0, prev)
-                    t += prev.tokens
-                cur, cur_tokens = tail, t
+            if carry:
+                cur = carry
+            elif not u.boundary and overlap:  # overlap only when a block was cut by size
+                cur = _tail(cur, overlap)
             else:
-                cur, cur_tokens = [], 0
+                cur = []
+            cur_tokens = sum(x.tokens for x in cur)
         cur.append(u)
         cur_tokens += u.tokens
     if cur:
         groups.append(cur)
-    # Fold crumbs (a trailing sentence, a lone heading) into the previous chunk when it fits.
+    return groups
+
+
+def _tail(group: list[_Unit], overlap: int) -> list[_Unit]:
+    """The last units of ``group`` that fit in ``overlap`` tokens (never the whole group)."""
+    tail: list[_Unit] = []
+    t = 0
+    for prev in reversed(group):
+        if t + prev.tokens > overlap or len(tail) + 1 >= len(group):
+            break
+        tail.insert(0, prev)
+        t += prev.tokens
+    return tail
+
+
+def _fold_crumbs(groups: list[list[_Unit]], budget: int) -> list[list[_Unit]]:
+    """Fold crumbs (a trailing sentence, a lone heading) into the previous chunk when it fits."""
     merged: list[list[_Unit]] = []
     for g in groups:
         size = sum(u.tokens for u in g)
@@ -174,31 +171,22 @@ def split(
             merged[-1] = merged[-1] + g
         else:
             merged.append(g)
-    groups = merged
+    return merged
 
+
+def _chunks(doc: Document, groups: list[list[_Unit]]) -> list[Chunk]:
     chunks: list[Chunk] = []
     line_offset = int(doc.metadata.get("_line_offset", 0))
     line, line_pos = 1, 0
-    base_meta = {k: v for k, v in doc.metadata.items()}
     for g in groups:
         start, end = g[0].start, g[-1].end
         text = doc.text[start:end]
         section = next((u.section for u in g if not u.heading), g[-1].section)
         line += doc.text.count("\n", line_pos, start) if start >= line_pos else -doc.text.count("\n", start, line_pos)
         line_pos = start
-        chunks.append(
-            Chunk(
-                id=Chunk.make_id(doc.source, start, end, text),
-                text=text,
-                source=doc.source,
-                title=doc.title,
-                doc_type=doc.doc_type,
-                section=section,
-                start=start,
-                end=end,
-                page=doc.page_at(start),
-                metadata=base_meta,
-                line=line + line_offset,
-            )
-        )
+        chunks.append(Chunk(
+            id=Chunk.make_id(doc.source, start, end, text), text=text, source=doc.source, title=doc.title,
+            doc_type=doc.doc_type, section=section, start=start, end=end, page=doc.page_at(start),
+            metadata=dict(doc.metadata), line=line + line_offset,
+        ))
     return chunks

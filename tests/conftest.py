@@ -42,6 +42,54 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
+
+
+def _is_loopback(host: object) -> bool:
+    import ipaddress
+
+    if not isinstance(host, str):
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost
+
+
+class NetworkBlocked(OSError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch):
+    """Fail any test that tries to reach an address other than this machine (127.0.0.0/8, ::1)."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):  # type: ignore[index]
+            raise NetworkBlocked(f"tests may only connect to loopback addresses, not {address!r}")
+
+    def connect(self, address):
+        check(self, address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host is not None and not _is_loopback(host.decode() if isinstance(host, bytes) else host):
+            raise NetworkBlocked(f"tests may only resolve loopback names, not {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
 @pytest.fixture(autouse=True)
 def _no_settings_env(monkeypatch):
     """Tests build settings explicitly; stray ASSISTANT_* variables must not leak in."""
@@ -53,7 +101,7 @@ def _no_settings_env(monkeypatch):
 @pytest.fixture(scope="session")
 def embedder():
     """The default backend (ONNX Runtime, exported locally from the bundled weights)."""
-    from assistant.embeddings import make_embedder
+    from assistant.core.embeddings import make_embedder
 
     e = make_embedder()
     e.warm_up()
@@ -62,7 +110,7 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def torch_embedder():
-    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.core.embeddings import SentenceTransformerEmbedder
 
     e = SentenceTransformerEmbedder()
     e.warm_up()
@@ -70,7 +118,7 @@ def torch_embedder():
 
 
 def make_settings(tmp: Path, knowledge: Path, **kw):
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     return Settings(knowledge_root=knowledge, index_dir=tmp / "index", feedback_db=tmp / "feedback.sqlite3", **kw)
 

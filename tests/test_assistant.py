@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from assistant.filters import FilterError
+from assistant.retrieval.filters import FilterError
 
 pytestmark = pytest.mark.integration
 

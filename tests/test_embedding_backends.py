@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.embeddings import OnnxEmbedder, make_embedder
+from assistant.core.embeddings import OnnxEmbedder, make_embedder
 
 TEXTS = [
     "The Supplier shall encrypt personal data at rest (AES-256) and in transit (TLS 1.2 or higher).",
@@ -39,7 +39,7 @@ def test_int8_is_close_but_keeps_its_own_index(torch_embedder, tmp_path, monkeyp
 def test_index_built_with_torch_answers_through_onnx(kb, torch_embedder):
     """Switching the backend between torch and onnx needs no re-ingest."""
     from assistant.api import Assistant
-    from assistant.store import ChromaStore
+    from assistant.core.store import ChromaStore
 
     store = ChromaStore(kb.store.client, kb.store.name, torch_embedder.name, torch_embedder.dimension, create=False)
     via_torch = Assistant(kb.settings, torch_embedder, store, kb.manifest)
@@ -49,7 +49,7 @@ def test_index_built_with_torch_answers_through_onnx(kb, torch_embedder):
 
 @pytest.mark.integration
 def test_onnx_ingests_with_torch_and_int8_with_itself(embedder):
-    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.core.embeddings import SentenceTransformerEmbedder
 
     bulk = embedder.clone()
     assert isinstance(bulk, SentenceTransformerEmbedder) and bulk.name == embedder.name

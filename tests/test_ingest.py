@@ -9,8 +9,8 @@ import time
 import pytest
 
 from assistant.api import Assistant
-from assistant.store import ChromaStore, ModelMismatchError
-from ingest.pipeline import IngestLock, IngestLockedError
+from assistant.core.store import ChromaStore, ModelMismatchError
+from ingest.lock import IngestLock, IngestLockedError
 from tests.conftest import make_settings
 from tests.helpers import MD_DOC
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant import retrieve
+from assistant.retrieval import search as retrieve
 from assistant.api import Assistant
-from assistant.filters import Filters
+from assistant.retrieval.filters import Filters
 from evals.bench import slice_sources
 from evals.quality import QualityResult, calibrate
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from assistant.api import Assistant
-from assistant.embeddings import FakeEmbedder
+from assistant.core.embeddings import FakeEmbedder
 from ingest.loaders import LoadError, load
 from ingest.split import approx_tokens, split
 from tests.conftest import make_settings

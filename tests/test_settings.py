@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.settings import SettingsError, load_settings
+from assistant.core.settings import SettingsError, load_settings
 
 pytestmark = pytest.mark.unit
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from assistant.api import Assistant
-from assistant.embeddings import FakeEmbedder
-from assistant.filters import Filters
-from assistant.store import ChromaStore, ModelMismatchError, StoreError
-from assistant.types import Chunk
+from assistant.core.embeddings import FakeEmbedder
+from assistant.retrieval.filters import Filters, where
+from assistant.core.store import ChromaStore, ModelMismatchError, StoreError
+from assistant.core.types import Chunk
 from tests.conftest import free_port, make_settings
 from tests.helpers import MD_DOC
 
@@ -80,7 +80,7 @@ def test_write_read_query_delete(settings):
     assert store.count() == 5
     got = store.get(where={"vendor": "Bluepeak"})
     assert {c.source for c in got} == {"b.md"} and got[0].metadata["vendor"] == "Bluepeak"
-    hits = store.query(vecs[0], 2, Filters.from_dict({}, role="staff").where())
+    hits = store.query(vecs[0], 2, where(Filters.from_dict({}, role="staff").clauses()))
     assert hits and all(h.source == "a.md" for h in hits)
     store.delete_sources(["a.md"])
     assert store.count() == 2

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import verify
-from assistant.conversation import is_follow_up, rewrite
-from assistant.filters import Filters, FilterError
-from assistant.text import sentence_spans
+from assistant.answering import verify
+from assistant.answering.conversation import is_follow_up, rewrite
+from assistant.retrieval.filters import Filters, FilterError, where
+from assistant.core.text import sentence_spans
 from evals.legalbench import merge, overlap, score
 
 pytestmark = pytest.mark.unit
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.unit
 
 def test_filters_compile_to_chroma_where():
     f = Filters.from_dict({"vendor": "Northwind", "date_from": "2024-01-01", "tags": ["a", "b"]}, role="staff")
-    w = f.where()
+    w = where(f.clauses())
     assert {"vendor": {"$in": ["Northwind"]}} in w["$and"]
     assert {"date_int": {"$gte": 20240101}} in w["$and"]
     assert {"audience": {"$in": ["all"]}} in w["$and"]

@@ -1,8 +1,10 @@
-"""Small text utilities shared by retrieval, answering and verification."""
+"""Text utilities shared by ingest, retrieval, answering and verification: word tokens, the one
+sentence splitter, and ISO dates as sortable integers."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -13,7 +15,8 @@ STOPWORDS = frozenset(
     whom why will with would you your yours us say says said tell must shall may might also please""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
-_SENT = re.compile(r"(?<=[.!?;])\s+(?=[\"'(]?[A-Z0-9])")
+# A sentence ends at . ! ? or ; followed by spaces and a capital, digit, quote or bracket.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
 
 
 def stem(w: str) -> str:
@@ -49,8 +52,38 @@ def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
     return [get(w) or _stem_cached(w) for w in words if w not in STOPWORDS]
 
 
+def date_int(value: Any) -> int | None:
+    """``2024-05-01`` (or a date/datetime) -> ``20240501``; None when it is not an ISO date."""
+    if not value:
+        return None
+    s = str(value)[:10].replace("-", "")
+    return int(s) if s.isdigit() and len(s) == 8 else None
+
+
+def sentence_breaks(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans inside one line ``text[start:end]``, cut at every sentence end (no trimming).
+
+    The splitter uses these as its smallest units; ``sentence_spans`` refines them for answers.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cur = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if m.start() > cur:
+            spans.append((cur, m.start()))
+        cur = m.end()
+    if cur < end:
+        spans.append((cur, end))
+    return spans
+
+
 _LABEL = re.compile(r"\s*(?:[-*+•]\s*)?(?:\(?[0-9ivxa-z]{1,4}(?:\.[0-9]{1,3})*[.)]|no\.|e\.g\.|i\.e\.|art\.|sec\.)", re.I)
 _NEW_ITEM = re.compile(r"^\s*(?:[-*+•|#>]|\d{1,3}(?:\.\d{1,3})*[.)]?\s|\([a-z0-9]{1,4}\)\s|[A-Z][A-Z .]{2,}$)")
+
+
+def _only_label(text: str, start: int, end: int) -> bool:
+    m = _LABEL.match(text, start, end)
+    return m is not None and m.end() >= end
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -91,20 +124,24 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         blocks.append((cur_start, cur_end))
     spans: list[tuple[int, int]] = []
     for bstart, bend in blocks:
-        cur = bstart
-        for m in _SENT.finditer(text, bstart, bend):
-            # "7.1 The Supplier ..." or "No. 5 ...": a clause number is not a sentence.
-            if _LABEL.match(text, cur, m.start()) and _LABEL.match(text, cur, m.start()).end() >= m.start():
-                continue
-            spans.append((cur, m.start()))
-            cur = m.end()
-        spans.append((cur, bend))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+        pending: tuple[int, int] | None = None
+        for s, e in sentence_breaks(text, bstart, bend):
+            if pending is None:
+                pending = (s, e)
+            elif _only_label(text, *pending):  # "1. First step", "No. 5 ...": a number is not a sentence
+                pending = (pending[0], e)
+            else:
+                spans.append(pending)
+                pending = (s, e)
+        if pending is not None:
+            spans.append(pending)
+    return [span for span in (trim(text, s, e) for s, e in spans) if span[1] > span[0]]
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` moved inwards past white space."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

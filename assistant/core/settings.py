@@ -14,6 +14,8 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from assistant.core.access import Role
+
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -59,7 +61,11 @@ class Settings(BaseSettings):
     llm_api_key_env: str = Field("OPENAI_API_KEY", description="Name of the env variable holding the key.")
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_temperature: float = Field(0.0, ge=0, le=2)
-    default_role: Literal["staff", "manager", "auditor", "admin"] = Field(
+    organisation: str = Field(
+        "Kestrel Group", min_length=1, max_length=200,
+        description="Name of the organisation whose knowledge base this is (used in the LLM prompt).",
+    )
+    default_role: Role = Field(
         "admin", description="Role of the single local user when no users file is configured."
     )
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")

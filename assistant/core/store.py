@@ -7,8 +7,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from assistant.settings import Settings
-from assistant.types import Chunk
+from assistant.core.settings import Settings
+from assistant.core.text import date_int
+from assistant.core.types import Chunk
 
 # Metadata keys kept flat in Chroma so filters run inside the search.
 _FLAT = ("audience", "vendor", "date")
@@ -20,13 +21,6 @@ class StoreError(RuntimeError):
 
 class ModelMismatchError(StoreError):
     pass
-
-
-def date_int(value: Any) -> int | None:
-    if not value:
-        return None
-    s = str(value)[:10].replace("-", "")
-    return int(s) if s.isdigit() and len(s) == 8 else None
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:

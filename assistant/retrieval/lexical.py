@@ -7,8 +7,8 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-from assistant.text import tokens
-from assistant.types import Chunk
+from assistant.core.text import tokens
+from assistant.core.types import Chunk
 
 
 class BM25Index:

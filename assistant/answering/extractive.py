@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Sequence
 
-from assistant.guard import REFUSAL_TEXT
-from assistant.text import sentence_spans, tokens
-from assistant.types import Answer, Chunk, Citation, Statement
+from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
+from assistant.core.text import sentence_spans, tokens
+from assistant.core.types import Answer, Chunk, Citation, Statement
 
 MAX_STATEMENTS = 7
 PER_CHUNK = 3
@@ -19,25 +19,6 @@ MIN_STATEMENTS = 3
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
 _NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|what (?:is|are) the (?:limit|cap|threshold))\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
-
-
-def make_citation(n: int, chunk: Chunk, s: int, e: int) -> Citation:
-    """A citation for chunk.text[s:e], with offsets into the document's text."""
-    return Citation(
-        n=n,
-        chunk_id=chunk.id,
-        source=chunk.source,
-        title=chunk.title,
-        section=chunk.section,
-        start=chunk.start + s,
-        end=chunk.start + e,
-        quote=chunk.text[s:e],
-        doc_type=chunk.doc_type,
-        page=chunk.page,
-        metadata={k: v for k, v in chunk.metadata.items() if k in ("vendor", "date", "audience", "finding_id", "severity", "status")},
-        line_start=chunk.line + chunk.text.count("\n", 0, s) if chunk.line else 0,
-        line_end=chunk.line + chunk.text.count("\n", 0, e) if chunk.line else 0,
-    )
 
 
 def refusal(question: str, chunks: Sequence[Chunk], reason: str, text: str = REFUSAL_TEXT, backend: str = "extractive") -> Answer:
@@ -87,7 +68,7 @@ def select_sentences(
             if sent.lstrip().startswith("#") or len(sent) < 12:
                 continue
             st = set(tokens(sent))
-            if len(st) < 3:
+            if len(st) < 3 or looks_like_instruction(sent):  # an instruction in a document is not evidence
                 continue
             cover = sum(weights[t] for t in q_terms & st) / total
             context = 0.3 * sum(weights[t] for t in (q_terms & header_terms) - st) / total
@@ -144,7 +125,7 @@ def compose(question: str, chunks: Sequence[Chunk], chosen: Sequence[tuple[float
         lines.append(f"**{heading}**")
         for score, ci, s, e in items:
             n = len(citations) + 1
-            cit = make_citation(n, chunks[ci], s, e)
+            cit = Citation.from_chunk(n, chunks[ci], s, e)
             citations.append(cit)
             text = _statement_text(cit.quote)
             statements.append(Statement(text=text, citations=[n], support=1.0, supported=True))

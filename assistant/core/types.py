@@ -7,6 +7,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+def format_location(source: str, line_start: int = 0, line_end: int = 0, page: int | None = None) -> str:
+    """``contracts/x.md:12-14 (page 3)``: where a quote or chunk sits in its file."""
+    loc = source
+    if line_start:
+        loc += f":{line_start}" + (f"-{line_end}" if line_end and line_end != line_start else "")
+    if page:
+        loc += f" (page {page})"
+    return loc
+
+
 @dataclass(frozen=True)
 class Document:
     """One loaded file: normalised text plus what we know about it."""
@@ -51,6 +61,10 @@ class Chunk:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def location(self) -> str:
+        return format_location(self.source, self.line, 0, self.page)
+
 
 @dataclass
 class Citation:
@@ -68,8 +82,34 @@ class Citation:
     line_start: int = 0
     line_end: int = 0
 
+    # Chunk metadata a citation carries to the reader (and to the UI's badges).
+    SHOWN_METADATA = ("vendor", "date", "audience", "finding_id", "severity", "status")
+
+    @classmethod
+    def from_chunk(cls, n: int, chunk: Chunk, s: int, e: int) -> "Citation":
+        """A citation of ``chunk.text[s:e]``, with offsets into the document's text and line numbers."""
+        return cls(
+            n=n,
+            chunk_id=chunk.id,
+            source=chunk.source,
+            title=chunk.title,
+            section=chunk.section,
+            start=chunk.start + s,
+            end=chunk.start + e,
+            quote=chunk.text[s:e],
+            doc_type=chunk.doc_type,
+            page=chunk.page,
+            metadata={k: v for k, v in chunk.metadata.items() if k in cls.SHOWN_METADATA},
+            line_start=chunk.line + chunk.text.count("\n", 0, s) if chunk.line else 0,
+            line_end=chunk.line + chunk.text.count("\n", 0, e) if chunk.line else 0,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def location(self) -> str:
+        return format_location(self.source, self.line_start, self.line_end, self.page)
 
 
 @dataclass

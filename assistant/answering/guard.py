@@ -35,6 +35,11 @@ OFF_TOPIC_TEXT = (
 )
 
 
+def looks_like_instruction(text: str) -> bool:
+    """Text that tells an assistant what to do (a prompt injection), wherever it appears."""
+    return bool(INJECTION.search(text))
+
+
 def check(question: str) -> tuple[str, str] | None:
     """Return (reason, message) when the question must be refused outright."""
     if INJECTION.search(question):

@@ -13,7 +13,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from assistant.settings import BUNDLED_MODEL
+from assistant.core.settings import BUNDLED_MODEL
 
 
 class Embedder(Protocol):

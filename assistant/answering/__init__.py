@@ -1,0 +1,1 @@
+"""Answering: guards, follow-up rewriting, extractive and LLM answers, citation verification."""

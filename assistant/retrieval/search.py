@@ -1,0 +1,147 @@
+"""Hybrid search: dense + BM25 over the allowed rows, fused by reciprocal rank.
+
+``Retriever`` keeps the in-memory ``Corpus`` of one collection, reloads it when the ingest
+generation changes, routes questions (``routing.route``) and searches.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any, Callable
+
+import numpy as np
+
+from assistant.core.embeddings import Embedder
+from assistant.core.findings import matching_ids
+from assistant.core.store import ChromaStore
+from assistant.core.text import tokens
+from assistant.core.types import Chunk
+from assistant.retrieval import routing as routing_mod
+from assistant.retrieval.corpus import Corpus
+from assistant.retrieval.filters import Filters, where
+from assistant.retrieval.routing import Routing
+
+RRF_K = 60
+# Dense search is exact, in memory, when the filters leave at most this many chunks (routed
+# questions, role and vendor filters, small collections); above it Chroma's HNSW index answers.
+EXACT_MAX = 50_000
+
+
+def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal-rank fusion of several rankings of corpus rows."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for r, i in enumerate(ranking):
+            fused[i] = fused.get(i, 0.0) + 1.0 / (k + r + 1)
+    return fused
+
+
+class Retriever:
+    """Dense + BM25 retrieval over one collection, refreshed when the index changes."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, generation: Callable[[], int] | None = None):
+        self.store = store
+        self.embedder = embedder
+        self._generation = generation or (lambda: 0)
+        self._corpus: Corpus | None = None
+        self._loaded_gen = -1
+        self._lock = threading.Lock()
+
+    def refresh(self, force: bool = False) -> Corpus:
+        gen = self._generation()
+        with self._lock:
+            if force or self._corpus is None or gen != self._loaded_gen:
+                self._corpus = Corpus(*self.store.get_with_vectors())
+                self._loaded_gen = gen
+            return self._corpus
+
+    def invalidate(self) -> None:
+        """Reload the in-memory view on the next search (cheap: nothing is read now)."""
+        self._loaded_gen = -1
+
+    @property
+    def corpus(self) -> Corpus:
+        return self.refresh()
+
+    def route(self, query: str, filters: Filters, document: str | None = None) -> Routing:
+        return routing_mod.route(self.corpus, query, filters, document)
+
+    def resolve_document(self, ref: str, strict: bool = False) -> str | None:
+        return routing_mod.resolve_document(self.corpus, ref, strict)
+
+    def finding_ids(self, f: Filters) -> set[str] | None:
+        """Ids of findings whose *current* status/severity match, or None when not filtering."""
+        return matching_ids(self.corpus.findings, f.status, f.severity)
+
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        filters: Filters | None = None,
+        document: str | None = None,
+        candidates: int | None = None,
+        route: bool = True,
+    ) -> list[Chunk]:
+        filters = filters or Filters()
+        routing = self.route(query, filters, document) if route else Routing(query, filters, [])
+        return self.search_routed(routing, k, candidates)
+
+    def search_routed(self, routing: Routing, k: int, candidates: int | None = None) -> list[Chunk]:
+        """The k best chunks for a routed question; sets ``routing.vector`` to the query embedding."""
+        corpus = self.corpus
+        if not corpus.chunks:
+            return []
+        clauses = routing.filters.clauses(self.finding_ids(routing.filters))
+        mask = corpus.mask(clauses)
+        allowed = int(mask.sum())
+        if allowed == 0:
+            return []
+        n = min(max(candidates or 0, k * 4, 40), allowed)
+        qvec = self.embedder.embed([routing.query])[0]
+        routing.vector = qvec
+        dense = self._dense(corpus, qvec, mask, allowed, n, where(clauses))
+        dense_score = dict(dense)
+        lex = np.where(mask, corpus.bm25.scores(routing.query), -1.0)
+        top_lex = np.argpartition(-lex, min(n, len(lex) - 1))[:n] if len(lex) > n else np.arange(len(lex))
+        top_lex = [int(i) for i in top_lex[np.argsort(-lex[top_lex])] if lex[i] > 0]
+        fused = rrf([[i for i, _ in dense], top_lex])
+        best = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        lex_max = float(lex.max()) if len(lex) else 0.0
+        out = []
+        for i in best:
+            sig = {"fused": fused[i], "lexical": float(max(lex[i], 0.0)) / lex_max if lex_max > 0 else 0.0}
+            if i in dense_score:
+                sig["dense"] = dense_score[i]
+            out.append(replace(corpus.chunks[i], score=fused[i], signals=sig))
+        if out and dense:  # similarity of the best dense hit, for the answerability decision
+            out[0].signals["dense_max"] = max(score for _, score in dense)
+        return out
+
+    def coverage(self, query: str, chunks: list[Chunk]) -> float:
+        """Share of the query's idf weight whose terms occur in the retrieved chunks (0-1)."""
+        terms = set(tokens(query))
+        if not terms or not chunks:
+            return 0.0
+        bm25 = self.corpus.bm25
+        weight = {t: bm25.idf_of(t) for t in terms}
+        seen: set[str] = set()
+        for c in chunks:
+            seen.update(tokens(c.text))
+        return sum(w for t, w in weight.items() if t in seen) / (sum(weight.values()) or 1.0)
+
+    def _dense(self, corpus: Corpus, qvec: np.ndarray, mask: np.ndarray, allowed: int, n: int,
+               chroma_where: Any) -> list[tuple[int, float]]:
+        """The n nearest allowed chunks as (corpus index, cosine similarity), best first."""
+        if corpus.vectors is not None and allowed <= EXACT_MAX:
+            idx = np.flatnonzero(mask) if allowed < len(mask) else np.arange(len(mask))
+            sims = corpus.vectors[idx] @ qvec.astype(np.float32)
+            top = np.argpartition(-sims, n - 1)[:n] if len(sims) > n else np.arange(len(sims))
+            top = top[np.argsort(-sims[top], kind="stable")]
+            return [(int(idx[t]), float(sims[t])) for t in top]
+        out = []
+        for c in self.store.query(qvec, n, chroma_where):
+            i = corpus.by_id.get(c.id)
+            if i is not None:
+                out.append((i, c.score))
+        return out

@@ -1,0 +1,100 @@
+"""Retrieval with fakes (hashing embedder, in-memory store): hybrid ranking, filters in both
+searches, current finding status, routing and coverage. Fast; the same paths run on the real
+model and Chroma in test_assistant.py and test_retrieval_paths.py."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from assistant.core.embeddings import FakeEmbedder
+from assistant.retrieval import search as search_mod
+from assistant.retrieval.filters import Filters, where
+from assistant.retrieval.search import Retriever, rrf
+from tests.fakes import MemoryStore, chunks_of, matches
+from tests.unit_corpus import documents
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def retriever() -> Retriever:
+    emb = FakeEmbedder(dimension=256)
+    return Retriever(MemoryStore(chunks_of(documents()), emb), emb)
+
+
+def test_hybrid_search_ranks_the_chunk_that_answers_first(retriever):
+    hits = retriever.search("notify security incident hours", k=3, route=False)
+    assert hits[0].source in ("guidance/security.md", "contracts/northwind.md")
+    assert all("fused" in h.signals for h in hits)
+    assert hits[0].signals["dense_max"] > 0
+    top = retriever.search("AES-256 encryption at rest", k=1, route=False)[0]
+    assert "AES-256" in top.text
+
+
+def test_filters_hold_in_both_searches(retriever):
+    f = Filters.from_dict({"doc_type": "contract"}, role="staff")
+    hits = retriever.search("agents overtime hours week", k=10, filters=f, route=False)
+    assert hits and all(h.doc_type == "contract" for h in hits)
+    assert all(h.metadata.get("audience", "all") == "all" for h in hits)  # Bluepeak's agreement is managers-only
+    manager = retriever.search("agents overtime hours week", k=3, filters=Filters.from_dict({}, role="manager"), route=False)
+    assert manager[0].source == "contracts/bluepeak.md"
+
+
+def test_date_and_tag_filters(retriever):
+    f = Filters.from_dict({"date_from": "2024-06-01", "tags": ["audit"]}, role="admin")
+    hits = retriever.search("finding", k=10, filters=f, route=False)
+    assert hits and {h.source for h in hits} <= {"audits/northwind-2024.md", "audits/northwind-2025.md"}
+
+
+def test_mask_and_chroma_where_select_the_same_rows(retriever):
+    """One filter spec: the in-memory mask and the compiled Chroma ``where`` agree on every row."""
+    corpus = retriever.corpus
+    store_rows = retriever.store.rows
+    specs = [
+        {"doc_type": "contract"}, {"vendor": ["Northwind", "Bluepeak"]}, {"date_from": "2024-01-01"},
+        {"date_to": "2024-12-31"}, {"tags": ["audit", "payroll"]}, {"source": "contracts/clauses.md"},
+        {"severity": "critical"}, {"status": "open"},
+    ]
+    for a, b in itertools.combinations_with_replacement(specs, 2):
+        for role in ("staff", "auditor"):
+            f = Filters.from_dict({**a, **b}, role=role)
+            clauses = f.clauses(retriever.finding_ids(f))
+            mask = corpus.mask(clauses)
+            w = where(clauses)
+            by_id = {cid: matches(meta, w) for cid, _, meta in store_rows}
+            assert [by_id[c.id] for c in corpus.chunks] == list(mask), (a, b, role)
+
+
+def test_status_filter_uses_the_latest_audit(retriever):
+    current = retriever.corpus.findings
+    assert current["ZZ-1"]["status"] == "closed" and current["ZZ-1"]["source"] == "audits/northwind-2025.md"
+    assert current["ZZ-2"]["status"] == "open" and current["ZZ-2"]["first_source"] == "audits/northwind-2024.md"
+    hits = retriever.search("leavers access payroll", k=10, filters=Filters.from_dict({"status": "open"}, role="auditor"), route=False)
+    assert hits and {h.metadata["finding_id"] for h in hits} == {"ZZ-2"}
+
+
+def test_vendor_and_document_routing(retriever):
+    r = retriever.route("What does the Northwind contract say about incidents?", Filters())
+    assert r.filters.vendor == ["Northwind"] and r.notes
+    r = retriever.route("Consider the Payroll agreement with Northwind; how fast must they notify us?", Filters())
+    assert r.filters.source == ["contracts/northwind.md"] and r.query == "how fast must they notify us?"
+    assert retriever.route("How do we encrypt data?", Filters()).notes == []
+
+
+def test_exact_dense_search_matches_the_store_query(retriever, monkeypatch):
+    f = Filters.from_dict({"doc_type": "contract"}, role="admin")
+    exact = retriever.search("subcontract approval", k=4, filters=f, route=False)
+    monkeypatch.setattr(search_mod, "EXACT_MAX", -1)  # every search goes to the store's query
+    before = retriever.store.queries
+    via_store = retriever.search("subcontract approval", k=4, filters=f, route=False)
+    assert retriever.store.queries == before + 1
+    assert [c.id for c in exact] == [c.id for c in via_store]
+
+
+def test_coverage_and_fusion(retriever):
+    hits = retriever.search("encrypt data at rest", k=3, route=False)
+    assert retriever.coverage("encrypt data at rest", hits) == 1.0
+    assert retriever.coverage("xylophone franchise", hits) == 0.0
+    assert rrf([[1, 2], [2, 3]]) == pytest.approx({1: 1 / 61, 2: 1 / 62 + 1 / 61, 3: 1 / 62})
