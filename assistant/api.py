@@ -1,38 +1,36 @@
-"""The public Python API: ``Assistant.ask`` and ``Assistant.search``."""
+"""The public Python API: ``Assistant.ask`` and ``Assistant.search``.
+
+A question goes: guard → follow-up rewrite → role filters → routing (narrows only) → hybrid
+search → the units that would answer it → answerability (does that evidence answer the
+question? every question, routed or not, before any backend) → an extractive or LLM answer.
+"""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from assistant.answering import guard, verify
+from assistant.answering.answerability import Answerability, Evidence, features
 from assistant.answering.conversation import rewrite, user_turns
-from assistant.answering.extractive import extractive_answer, refusal
+from assistant.answering.extractive import Candidate, choose, extractive_answer, rank, refusal
 from assistant.core.access import audiences_for
-from assistant.core.embeddings import Embedder
+from assistant.core.embeddings import Embedder, vocabulary
 from assistant.core.settings import Settings
 from assistant.core.store import ChromaStore
 from assistant.core.types import Answer, Chunk
+from assistant.retrieval.corpus import CorpusLookup
 from assistant.retrieval.filters import Filters
+from assistant.retrieval.routing import Routing
 from assistant.retrieval.search import Retriever
-
-CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-DEFAULT_THRESHOLD = 0.3
-
-
-def load_calibration(path: Path = CALIBRATION_FILE) -> tuple[float, float]:
-    """(dense similarity threshold, query-coverage floor) for the refusal decision."""
-    try:
-        cal = json.loads(path.read_text())
-        return float(cal["dense_threshold"]), float(cal.get("coverage_floor", 0.0))
-    except (OSError, ValueError, KeyError):
-        return DEFAULT_THRESHOLD, 0.0
 
 
 class Assistant:
-    """Answers questions from one collection. Build it with ``from_settings`` or pass parts in."""
+    """Answers questions from one collection. Build it with ``from_settings`` or pass parts in.
+
+    ``answerability``: the fitted refusal model (default: ``assistant/answerability.json``).
+    """
 
     def __init__(
         self,
@@ -41,18 +39,16 @@ class Assistant:
         store: ChromaStore,
         manifest: Any | None = None,
         chat_model: Any | None = None,
-        threshold: float | None = None,
-        coverage_floor: float | None = None,
+        answerability: Answerability | None = None,
     ):
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.manifest = manifest
         self.chat_model = chat_model
-        cal_threshold, cal_floor = load_calibration()
-        self.threshold = cal_threshold if threshold is None else threshold
-        self.coverage_floor = cal_floor if coverage_floor is None else coverage_floor
+        self.answerability = answerability or Answerability.load()
         self.retriever = Retriever(store, embedder, manifest.generation if manifest is not None else None)
+        self._everyday = vocabulary(settings.embedding_model)
         self._ingest_embedder: Embedder | None = None  # made on the first ingest (see ingest)
 
     @classmethod
@@ -75,13 +71,18 @@ class Assistant:
         """Ingest ``path`` (default: the knowledge root) incrementally; returns the ``IngestReport``."""
         from ingest.pipeline import run_ingest
 
-        if self._ingest_embedder is None:
-            clone = getattr(self.embedder, "clone", None)
-            self._ingest_embedder = clone() if clone else self.embedder
-        report = run_ingest(self.settings, self.store, self._ingest_embedder, self.manifest, path, rebuild=rebuild,
+        report = run_ingest(self.settings, self.store, self.ingest_embedder, self.manifest, path, rebuild=rebuild,
                             progress=progress, show_bar=show_bar, wait=wait)
         self.retriever.invalidate()
         return report
+
+    @property
+    def ingest_embedder(self) -> Embedder:
+        """The instance bulk ingest uses (its own tokenizer; PyTorch under the ONNX backend)."""
+        if self._ingest_embedder is None:
+            clone = getattr(self.embedder, "clone", None)
+            self._ingest_embedder = clone() if clone else self.embedder
+        return self._ingest_embedder
 
     # -- search ------------------------------------------------------------------------------
     def search(
@@ -91,14 +92,13 @@ class Assistant:
         return self.retriever.search(query, k, f, document=document)
 
     def findings(self, role: str | None = None) -> list[dict[str, Any]]:
-        """Current record of every audit finding the role may see (latest document wins)."""
-        allowed = audiences_for(role or self.settings.default_role)
-        rows = [dict(r) for r in self.retriever.corpus.findings.values() if r.get("audience", "all") in allowed]
-        return sorted(rows, key=lambda r: (r.get("vendor", ""), r["id"]))
+        """The current record of every audit finding, from the audit documents the role may see."""
+        rows = self.retriever.corpus.findings_for(audiences_for(role or self.settings.default_role))
+        return sorted((dict(r) for r in rows.values()), key=lambda r: (r.get("vendor", ""), r["id"]))
 
-    def vendors(self) -> list[str]:
-        """Vendors named by the indexed documents."""
-        return list(self.retriever.corpus.vendors)
+    def vendors(self, role: str | None = None) -> list[str]:
+        """Vendors named by the documents the role may see."""
+        return self.retriever.corpus.vendors_for(audiences_for(role or self.settings.default_role))
 
     def stats(self) -> dict[str, Any]:
         corpus = self.retriever.corpus
@@ -140,46 +140,61 @@ class Assistant:
         """Yield text deltas while the answer is produced, then the final verified ``Answer``."""
         t0 = time.perf_counter()
         question = (question or "").strip()
-        if not question:
-            yield self._refuse(question, "empty", "Please type a question.")
-            return
-        if len(question) > self.settings.max_question_chars:
-            yield self._refuse(
-                question[:200], "too_long",
-                f"Your question is {len(question):,} characters long; the limit is {self.settings.max_question_chars:,}. "
-                "Please shorten it.",
-            )
-            return
-        blocked = guard.check(question)
-        if blocked:
-            yield self._refuse(question, *blocked)
+        blocked = self._blocked(question)
+        if blocked is not None:
+            yield blocked
             return
         standalone, earlier_filters = self._standalone(question, history)
         f = Filters.from_dict({**earlier_filters, **(filters or {})}, role or self.settings.default_role)
         routing = self.retriever.route(standalone, f)
         chunks = self.retriever.search_routed(routing, self.settings.top_k)
         t_ret = time.perf_counter()
-        relevance = chunks[0].signals.get("dense_max", 0.0) if chunks else 0.0
-        coverage = self.retriever.coverage(routing.query, chunks)
-        # A question routed to a named vendor, document or finding status is in scope by
-        # construction; the open-ended ones must be close to a chunk (dense similarity) and
-        # share enough of their rarer words with the retrieved chunks (coverage).
-        routed = bool(routing.notes)
-        if not chunks or (not routed and (relevance < self.threshold or coverage < self.coverage_floor)):
+        chosen, signals = self._evidence(routing, chunks)
+        if not chosen or not self.answerability.answerable(signals):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None:
             ans = yield from self._llm_answer(routing.query, chunks)
         else:
-            ans = extractive_answer(routing.query, chunks, self._idf, self.embedder, routing.vector)
-        if not ans.refused and ans.backend == "extractive" and self.chat_model is None:
+            lookup = CorpusLookup(self.retriever.corpus, f.audiences)
+            ans = extractive_answer(routing.query, chunks, self._idf, self.embedder, routing.vector, lookup, chosen)
             for line in ans.text.splitlines(keepends=True):
                 yield line
         ans.question = question
         ans.standalone_question = standalone
         ans.filters = routing.filters.to_dict()
-        ans.timings = {"retrieve_ms": (t_ret - t0) * 1000, "total_ms": (time.perf_counter() - t0) * 1000, "relevance": relevance,
-                       "coverage": coverage, "routed": float(routed)}
+        ans.signals = signals
+        ans.timings = {"retrieve_ms": (t_ret - t0) * 1000, "total_ms": (time.perf_counter() - t0) * 1000}
         yield ans
+
+    def _blocked(self, question: str) -> Answer | None:
+        """A refusal for questions that are empty, too long or an injection attempt; None otherwise."""
+        if not question:
+            return self._refuse(question, "empty", "Please type a question.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            return self._refuse(question[:200], "too_long",
+                                f"Your question is {len(question):,} characters long; the limit is {limit:,}. Please shorten it.")
+        blocked = guard.check(question)
+        return self._refuse(question, *blocked) if blocked else None
+
+    def _evidence(self, routing: Routing, chunks: list[Chunk]) -> tuple[list[Candidate], dict[str, float]]:
+        """The units that would answer, and the answerability signals (with the model's probability)."""
+        if not chunks:
+            return [], {}
+        ranked = rank(routing.query, chunks, self._idf, self.embedder, routing.vector)
+        chosen = choose(ranked, chunks)
+        ev = Evidence(
+            question=routing.query,
+            chunk_texts=[f"{c.title} {c.section} {c.text}" for c in chunks],
+            sentences=[f"{chunks[x.ci].section} {chunks[x.ci].text[x.start:x.end]}" for x in chosen],
+            sentence_sims=[x.sim for x in chosen if x.sim is not None],
+            dense_max=chunks[0].signals.get("dense_max", 0.0),
+            routed=bool(routing.notes),
+        )
+        bm25 = self.retriever.corpus.bm25
+        signals = features(ev, bm25.idf_of, lambda t: t in bm25.vocab, self._everyday.__contains__)
+        signals["p_answerable"] = round(self.answerability.probability(signals), 4)
+        return chosen, signals
 
     def _idf(self, term: str) -> float:
         return self.retriever.corpus.bm25.idf_of(term)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -60,3 +61,23 @@ def chunks_of(docs: Sequence[Any], chunk_size: int = 120) -> list[Chunk]:
         tag_chunks(d.metadata.get("findings") or [], cs)
         out += cs
     return out
+
+
+def fake_answerability():
+    """A fixed answerability model for the fakes: answer when the selected units cover the
+    question's words and the knowledge base knows them (the hashing embedder's similarities are
+    not on the real model's scale, so the fitted model does not apply)."""
+    from assistant.answering.answerability import Answerability
+
+    return Answerability(weights={"focus_sent": 6.0, "unknown": -6.0}, bias=-1.0, threshold=0.5)
+
+
+def fake_assistant(tmp: Path):
+    """An ``Assistant`` over the unit corpus with the hashing embedder and the in-memory store."""
+    from assistant.api import Assistant
+    from assistant.core.settings import Settings
+    from tests.unit_corpus import documents
+
+    emb = FakeEmbedder(dimension=256)
+    settings = Settings(knowledge_root=tmp, index_dir=tmp / "index", feedback_db=tmp / "fb.sqlite3")
+    return Assistant(settings, emb, MemoryStore(chunks_of(documents()), emb), answerability=fake_answerability())

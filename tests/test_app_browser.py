@@ -44,18 +44,25 @@ def test_examples_on_empty_screen_and_cited_answer(page):
         assert who in texts
 
     answer = ask(page, "What must our contract say about data encryption?")
+    assert answer.startswith("Answered from") and "standard terms" in answer.splitlines()[0]  # the lead sentence
     assert "[1]" in answer
-    first = page.locator("#sources #cite-1")
+    for clause in ("3.1", "3.2", "3.3", "3.4"):  # the encryption section comes complete
+        assert f"{clause} " in answer, clause
+    first = page.locator("#sources #passage-1")
     assert first.is_visible()
-    quote = first.locator(".cite-text mark").inner_text().strip()
+    quote = first.locator("mark#cite-1").inner_text().strip()
     assert len(quote) > 10
-    assert quote in first.locator(".cite-text").inner_text()  # highlighted inside its chunk text
+    assert quote in first.locator(".cite-text").inner_text()  # highlighted inside its passage
     meta = first.locator(".cite-meta").inner_text()
     assert "contract" in meta
     assert ".md:" in meta  # file:line
-    n_cites = page.locator("#sources .citation").count()
-    assert n_cites >= 1
-    assert f"[{n_cites}]" in answer
+    cards = page.locator("#sources .citation")
+    marks = page.locator("#sources .citation mark")
+    n_quotes = marks.count()
+    assert f"[{n_quotes}]" in answer
+    ids = [cards.nth(i).get_attribute("data-n") for i in range(cards.count())]
+    assert cards.count() < n_quotes and sum(len(x.split()) for x in ids) == n_quotes  # one card per passage
+    assert first.locator("mark").count() >= 2  # a passage's quotes are all highlighted in its one card
     screenshot(page, "chat.png")
 
     page.click("#new-conversation")
@@ -205,3 +212,41 @@ def test_findings_table_filters_by_status(page):
     assert all(row[7].startswith("audits/") for row in cells)
     page.wait_for_timeout(500)  # let the dropdown's closing animation finish
     screenshot(page, "findings.png")
+
+
+def test_a_document_cannot_make_the_browser_load_anything(page, app_server, tmp_path):
+    """A quoted line with a Markdown image or link is shown as text: no request leaves the page."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Beacon(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    beacon = http.server.HTTPServer(("127.0.0.1", 0), Beacon)
+    threading.Thread(target=beacon.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{beacon.server_address[1]}"
+    code = f"QZ-{uuid.uuid4().int % 9000 + 1000}"
+    doc = tmp_path / f"beacon-{code.lower()}.md"
+    doc.write_text(f"# Beacon policy {code}\n\nThe {code} beacon policy requires a pixel ![x]({url}/p.png?leak=1) "
+                   f"and a link [here]({url}/l) in every report.\n", encoding="utf-8")
+    page.get_by_role("tab", name="Upload").click()
+    page.set_input_files("#upload-files input[type=file]", [str(doc)])
+    page.locator(f'#upload-files a[download="{doc.name}"]').wait_for()
+    page.click("#upload-btn")
+    page.wait_for_selector('#upload-result .upload-row[data-result="ingested"]', timeout=120_000)
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, f"What does the {code} beacon policy require in every report?")
+    page.wait_for_timeout(1500)
+    beacon.shutdown()
+    assert code in page.locator("#sources").inner_text()
+    assert "![x]" in answer or "p.png" in answer  # shown as text
+    assert page.locator("#chatbot img[src*='p.png']").count() == 0
+    assert hits == [], f"the page fetched {hits}"

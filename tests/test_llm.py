@@ -59,7 +59,7 @@ def llm_assistant(kb, url: str, timeout: float = 120.0):
 
     s = Settings(**{**kb.settings.model_dump(), "answer_backend": "openai", "llm_base_url": url,
                     "llm_model": "gemma-270m", "llm_timeout": timeout, "top_k": 3})
-    return Assistant(s, kb.embedder, kb.store, kb.manifest, make_chat_model(s), threshold=kb.threshold)
+    return Assistant(s, kb.embedder, kb.store, kb.manifest, make_chat_model(s))
 
 
 def drain(gen):
@@ -164,6 +164,6 @@ class GarbageModel:
 def test_garbage_from_the_model_falls_back_with_a_notice(kb):
     from assistant.api import Assistant
 
-    a = Assistant(kb.settings, kb.embedder, kb.store, kb.manifest, GarbageModel(), threshold=kb.threshold)
+    a = Assistant(kb.settings, kb.embedder, kb.store, kb.manifest, GarbageModel())
     ans = a.ask("What insurance must vendors carry?", role="manager")
     assert not ans.refused and ans.citations and "without usable citations" in ans.notice

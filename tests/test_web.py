@@ -28,7 +28,7 @@ def test_sources_html_escapes_document_and_question_text():
     out = render.sources_html(ans)
     assert "<script>" not in out and "<b>" not in out and "<i>" not in out and "<img" not in out
     assert "&lt;script&gt;" in out
-    assert "<mark>the &lt;b&gt;quoted&lt;/b&gt; clause</mark>" in out
+    assert '<mark id="cite-1" data-n="1">the &lt;b&gt;quoted&lt;/b&gt; clause</mark>' in out
     assert "contracts/&lt;x&gt;.md:7" in out
     assert "Filters: vendor=&lt;v&gt;" in out
     md = render.answer_markdown(ans)

@@ -41,6 +41,14 @@ tags: [clause-library, audit]
 ## Audit
 
 5.1 Kestrel may audit the Supplier once a year on 30 days' notice.
+
+## Encryption of customer data
+
+3.1 Customer data at rest must be encrypted with AES-256.
+
+3.2 Customer data in transit must be encrypted with TLS 1.2 or higher.
+
+3.3 The Supplier shall disable SSL and TLS 1.0 on every endpoint.
 """,
     "contracts/northwind.md": """---
 title: Payroll agreement with Northwind

@@ -1,49 +1,53 @@
-"""Questions the assistant refuses before retrieval: injections, prompt requests, off-topic."""
+"""Questions refused before retrieval: prompt injections and requests for hidden instructions.
+
+Only generic injection patterns live here. Whether a question is in scope is decided from the
+evidence (``answerability``), never from a list of topics. Text is normalised first (NFKC,
+look-alike letters folded to ASCII, zero-width characters removed), so "іgnore" with a
+Cyrillic "і" is caught like "ignore".
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 INJECTION = re.compile(
-    r"(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|guidelines|above|previous)"
-    r"|\b(system|hidden|initial)\s+prompt\b|\breveal\b.{0,30}\b(prompt|instructions|configuration)\b"
-    r"|\byou are now\b|\bact as\b.{0,30}\b(unrestricted|dan|jailbroken)\b|\bjailbreak\b|\bdeveloper mode\b"
-    r"|\bprint\b.{0,20}\b(prompt|instructions)\b",
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompt|guidelines|above|previous|restrictions?|filters?)"
+    r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?)\b|\breveal\b.{0,30}\b(prompt|instructions|configuration|rules)\b"
+    r"|\byou are now\b|\bact as\b.{0,30}\b(unrestricted|dan|jailbroken|admin|administrator|auditor)\b|\bjailbreak\b|\bdeveloper mode\b"
+    r"|\bprint\b.{0,20}\b(prompt|instructions)\b|\bsystem override\b|\bpretend (?:to be|you are)\b|\brole-?play\b"
+    r"|\b(?:show|give|send|list|reveal)\b.{0,30}\b(?:restricted|confidential|hidden|auditors?-only|managers?-only)\b.{0,20}\b(?:documents?|files?|notes?|reports?)\b",
     re.I | re.S,
 )
-OFF_TOPIC = re.compile(
-    r"\b(recipe|bake|baking|cook(?:ing)?|lasagne|lasagna|pasta|soup|football|soccer|cricket|basketball|world cup|"
-    r"olympics?|tennis|weather forecast|horoscope|movie|film|song|lyrics|poem|joke|capital of|tallest|"
-    r"president of|celebrity|lottery|stock tip|bitcoin price|video game)\b",
-    re.I,
-)
-DOMAIN = re.compile(
-    r"\b(vendor|supplier|contract|agreement|clause|audit|finding|outsourc\w*|bpo|provider|data|privacy|security|"
-    r"encrypt\w*|breach|incident|labou?r|wage|overtime|worker|environment\w*|e-?waste|carbon|sla|kpi|dpa|gdpr|"
-    r"hipaa|subcontract\w*|due diligence|csr|onboard\w*|policy|northwind|bluepeak|ledgerline|harborview|meridian)\b",
-    re.I,
-)
+# Letters that look like ASCII ones (Cyrillic, Greek, fullwidth forms are handled by NFKC).
+_CONFUSABLES = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "һ": "h",
+    "ԁ": "d", "ɡ": "g", "ⅼ": "l", "ı": "i", "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O",
+    "Р": "P", "С": "C", "Т": "T", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S", "α": "a", "ο": "o", "ρ": "p", "ν": "v",
+    "ι": "i", "κ": "k", "τ": "t", "Α": "A", "Β": "B", "Ε": "E", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Χ": "X", "Υ": "Y", "Ζ": "Z",
+})
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 
 REFUSAL_TEXT = "I can't answer that from the knowledge base: it holds no passage that answers this question."
 INJECTION_TEXT = (
     "I can't do that. I only answer questions about outsourcing, vendor contracts and audit findings "
     "from the knowledge base, and I don't change my instructions or reveal them."
 )
-OFF_TOPIC_TEXT = (
-    "That is outside what I can help with: I answer questions about outsourcing ethics, vendor contracts "
-    "and audit findings from the knowledge base."
-)
+
+
+def normalise(text: str) -> str:
+    """NFKC, look-alike letters folded to ASCII, invisible characters removed (for matching only)."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_CONFUSABLES)
 
 
 def looks_like_instruction(text: str) -> bool:
     """Text that tells an assistant what to do (a prompt injection), wherever it appears."""
-    return bool(INJECTION.search(text))
+    return bool(INJECTION.search(normalise(text)))
 
 
 def check(question: str) -> tuple[str, str] | None:
     """Return (reason, message) when the question must be refused outright."""
-    if INJECTION.search(question):
+    if looks_like_instruction(question):
         return "injection", INJECTION_TEXT
-    if OFF_TOPIC.search(question) and not DOMAIN.search(question):
-        return "out_of_scope", OFF_TOPIC_TEXT
     return None

@@ -47,6 +47,15 @@ def resolve_model(name: str) -> tuple[str, Path]:
     return path.name, path
 
 
+def vocabulary(model: str = BUNDLED_MODEL) -> frozenset[str]:
+    """The whole words of a model's WordPiece vocabulary (everyday English for the bundled model)."""
+    try:
+        lines = (resolve_model(model)[1] / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.islower() and len(w) > 2)
+
+
 def _model_arg(path: Path) -> str:
     """The ``model`` argument that resolves to ``path`` again (the bundled name for the bundled model)."""
     return BUNDLED_MODEL if path == bundled_model_path() else str(path)

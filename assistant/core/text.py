@@ -3,6 +3,7 @@ sentence splitter, and ISO dates as sortable integers."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -20,15 +21,15 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
 
 
 def stem(w: str) -> str:
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 5 and w.endswith("ing"):
-        return w[:-3]
-    if len(w) > 4 and w.endswith("ed") and not w.endswith("eed"):
-        return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
+    """The Porter2 (Snowball English) stem, so "encryption", "encrypted" and "encrypt" meet."""
+    return _stemmer().stemWord(w)
+
+
+@functools.cache
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 _STEMS: dict[str, str] = {}  # word -> stem; indexing 100k chunks stems ~10M words but few distinct ones

@@ -136,6 +136,7 @@ class Answer:
     notice: str = ""  # e.g. "LLM unavailable, extractive answer shown"
     refusal_reason: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)  # the answerability signals and P(answerable)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,7 +1,9 @@
 """Reference routing: narrow a question to the document, vendor or finding status it names.
 
 Routing only narrows the search (it returns filters); whether the evidence answers the
-question is decided later, on every path.
+question is decided later, on every path. A reference narrows only when it resolves
+confidently to a document the asker may see (its title, parties or file name), and a
+reference that does not resolve leaves the question text whole.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.core.text import tokens
 from assistant.retrieval.corpus import Corpus
 from assistant.retrieval.filters import Filters
 
@@ -19,10 +22,24 @@ _NAMED = re.compile(
     r"\b(?:in|under|of|from)\s+(?:the|our)\s+(?P<ref>[\w&.,' -]{3,80}?\b(?:agreement|contract|policy|dpa|nda|baa|schedule))\b",
     re.I,
 )
-_OPEN = re.compile(r"\b(still open|open|unresolved|outstanding|not (?:yet )?closed|remain(?:s|ing)? open)\b", re.I)
-_CLOSED = re.compile(r"\b(closed|resolved|remediated)\b", re.I)
-_FINDINGISH = re.compile(r"\b(findings?|audit(?:s|ed|or)?|issues?|non-?conformit(?:y|ies))\b", re.I)
+_FINDINGISH = re.compile(r"\b(findings?|audit(?:s|ed|or)?|issues?|non-?conformit(?:y|ies)|actions?)\b", re.I)
+# Status intent needs "open"/"closed" to qualify findings, not any bare "open" ("open-source", "open to").
+_OPEN = re.compile(
+    r"\b(?:still open|remain(?:s|ing)? open|open (?:audit )?(?:findings?|issues?|items?|actions?|points?)"
+    r"|(?:findings?|issues?|actions?) (?:that )?(?:are |is |were |remain |still |currently )*open(?![\w-])"
+    r"|unresolved|outstanding|not (?:yet )?(?:closed|resolved|remediated))\b",
+    re.I,
+)
+_CLOSED = re.compile(
+    r"\b(?:(?:closed|resolved|remediated) (?:audit )?(?:findings?|issues?|items?|actions?)"
+    r"|(?:findings?|issues?|actions?) (?:that )?(?:were |are |have been |has been |was |is |got )?(?:closed|resolved|remediated))\b",
+    re.I,
+)
+# A status filter suits questions about a set of findings ("which findings are open?"); a yes/no
+# question about one finding ("is the Northwind finding still open?") must see it whatever its status.
+_SET_OF_FINDINGS = re.compile(r"\b(findings|issues|actions|items|points|which|what|list|show|any|how many|all)\b", re.I)
 _SEVERITY = re.compile(r"\b(critical|high|medium|low)(?:[- ](?:severity|risk|rated))?\s+(?:findings?|issues?)\b", re.I)
+MIN_REFERENCE_MATCH = 0.7  # share of a reference's (idf-weighted) words found in the document's name and parties
 
 
 @dataclass
@@ -38,27 +55,27 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
     notes: list[str] = []
     f = replace(filters)
     q = query
-    ref = document
     m = _CONSIDER.match(query)
-    if m:
-        ref, q = m.group("ref"), m.group("q")
-    elif not ref:
-        m2 = _NAMED.search(query)
-        if m2:
-            ref = m2.group("ref")
+    ref, rest = (m.group("ref"), m.group("q")) if m else (document, None)
+    if not ref:
+        named = _NAMED.search(query)
+        ref = named.group("ref") if named else None
     if ref and not f.source:
-        src = resolve_document(corpus, ref, strict=bool(document or m))
+        src = resolve_document(corpus, ref, f.audiences, explicit=document is not None or m is not None)
         if src:
             f.source = [src]
             notes.append(f"narrowed to document {src}")
-    if not f.vendor and not f.source and corpus.vendors:
+            if rest:
+                q = rest  # the reference is consumed by the filter
+    vendors = corpus.vendors_for(f.audiences)
+    if not f.vendor and not f.source and vendors:
         low = query.lower()
-        hits = [v for v in corpus.vendors if re.search(rf"\b{re.escape(v.lower())}\b", low)]
+        hits = [v for v in vendors if re.search(rf"\b{re.escape(v.lower())}\b", low)]
         if hits:
             f.vendor = hits
             notes.append(f"narrowed to vendor {', '.join(hits)}")
-    if _FINDINGISH.search(query) and not f.status:
-        if _OPEN.search(query) and not re.search(r"\bopen(?:ed)? (?:a|an|the)\b", query, re.I):
+    if _FINDINGISH.search(query) and _SET_OF_FINDINGS.search(query) and not f.status:
+        if _OPEN.search(query):
             f.status = ["open"]
             notes.append("findings still open")
         elif _CLOSED.search(query):
@@ -67,23 +84,35 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
     sev = _SEVERITY.search(query)
     if sev and not f.severity:
         f.severity = [sev.group(1).lower()]
+        notes.append(f"{f.severity[0]} findings")
     return Routing(q, f, notes)
 
 
-def resolve_document(corpus: Corpus, ref: str, strict: bool = False) -> str | None:
-    """The source a reference (file name, stem, title words) points to, or None when unsure."""
+def resolve_document(corpus: Corpus, ref: str, audiences: tuple[str, ...] | None = None, explicit: bool = False) -> str | None:
+    """The source a reference points to among the documents ``audiences`` may see, or None when unsure.
+
+    A file name or stem resolves directly. Otherwise the best catalog match must contain at least
+    70% of the reference's idf-weighted words in its title, file name, vendor and opening text,
+    and (unless the reference is explicit: a ``document`` argument or "Consider the ...;") clearly beat
+    the runner-up.
+    """
     ref_l = ref.strip().lower()
-    for s in corpus.neighbours:
+    sources, index, names = corpus.catalog(audiences)
+    for s in sources:
         stem = s.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
         if ref_l in (s.lower(), stem) or (len(ref_l) > 5 and stem.startswith(ref_l)):
             return s
-    sources, index = corpus.catalog()
     scores = index.scores(ref)
     if not len(scores) or scores.max() <= 0:
         return None
     order = np.argsort(-scores)
-    top = scores[order[0]]
+    top = int(order[0])
     second = scores[order[1]] if len(order) > 1 else 0.0
-    if strict or top >= 1.25 * second:
-        return sources[order[0]]
+    terms = set(tokens(ref))
+    weight = {t: index.idf_of(t) for t in terms}
+    matched = sum(w for t, w in weight.items() if t in names[top]) / (sum(weight.values()) or 1.0)
+    if matched < MIN_REFERENCE_MATCH:
+        return None
+    if explicit or scores[top] >= 1.25 * second:
+        return sources[top]
     return None

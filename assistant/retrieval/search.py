@@ -67,12 +67,13 @@ class Retriever:
     def route(self, query: str, filters: Filters, document: str | None = None) -> Routing:
         return routing_mod.route(self.corpus, query, filters, document)
 
-    def resolve_document(self, ref: str, strict: bool = False) -> str | None:
-        return routing_mod.resolve_document(self.corpus, ref, strict)
+    def resolve_document(self, ref: str, audiences: tuple[str, ...] | None = None, explicit: bool = True) -> str | None:
+        return routing_mod.resolve_document(self.corpus, ref, audiences, explicit)
 
     def finding_ids(self, f: Filters) -> set[str] | None:
-        """Ids of findings whose *current* status/severity match, or None when not filtering."""
-        return matching_ids(self.corpus.findings, f.status, f.severity)
+        """Ids of findings whose *current* status/severity (as the filter's audiences see it) match,
+        or None when not filtering on them."""
+        return matching_ids(self.corpus.findings_for(f.audiences), f.status, f.severity)
 
     def search(
         self,

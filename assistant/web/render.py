@@ -6,14 +6,14 @@ Every piece of document or user text that goes into HTML is escaped here.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Sequence
 
-from assistant.core.types import Answer, Chunk, Citation
+from assistant.core.types import Answer, Chunk, Citation, format_location
 
 REFUSAL_TITLES = {
     "not_in_knowledge_base": "Not in the knowledge base",
     "no_supported_statement": "Not in the knowledge base",
-    "out_of_scope": "Not in the knowledge base",
     "injection": "Request declined",
     "empty": "Please ask a question",
     "too_long": "Question too long",
@@ -34,23 +34,37 @@ def format_filters(filters: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def quote_in_context(c: Citation, chunk: Chunk | None, context: int = CONTEXT_CHARS) -> str:
-    """The chunk text around the quote, escaped, with the quote in <mark>."""
-    if chunk is not None:
-        text = chunk.text
-        s, e = c.start - chunk.start, c.end - chunk.start
-        if not (0 <= s <= e <= len(text)) or text[s:e] != c.quote:
-            i = text.find(c.quote)  # offsets disagree with the text: fall back to locating the quote
-            s, e = (i, i + len(c.quote)) if i >= 0 else (-1, -1)
-        if s >= 0:
-            a, b = max(0, s - context), min(len(text), e + context)
-            before = ("…" if a > 0 else "") + text[a:s]
-            after = text[e:b] + ("…" if b < len(text) else "")
-            return f"{esc(before)}<mark>{esc(text[s:e])}</mark>{esc(after)}"
-    return f"<mark>{esc(c.quote)}</mark>"
+def _span(c: Citation, chunk: Chunk) -> tuple[int, int] | None:
+    """Where the quote sits in the chunk text (offsets first; the text itself if they disagree)."""
+    text = chunk.text
+    s, e = c.start - chunk.start, c.end - chunk.start
+    if 0 <= s <= e <= len(text) and text[s:e] == c.quote:
+        return s, e
+    i = text.find(c.quote)
+    return (i, i + len(c.quote)) if i >= 0 else None
 
 
-def citation_html(c: Citation, chunk: Chunk | None) -> str:
+def passage_html(cites: list[Citation], chunk: Chunk | None, context: int = CONTEXT_CHARS) -> str:
+    """The passage around its quotes, escaped, each quote in its own ``<mark id="cite-n">``."""
+    spans = sorted((sp, c) for c in cites if chunk is not None and (sp := _span(c, chunk)) is not None)
+    if chunk is None or not spans:
+        return " … ".join(f'<mark id="cite-{c.n}" data-n="{c.n}">{esc(c.quote)}</mark>' for c in cites)
+    text = chunk.text
+    a, b = max(0, spans[0][0][0] - context), min(len(text), max(e for (_, e), _ in spans) + context)
+    out, pos = ["…" if a > 0 else ""], a
+    for (s, e), c in spans:
+        if s < pos:  # overlapping quotes: mark the rest of this one
+            s = pos
+        out.append(esc(text[pos:s]))
+        out.append(f'<mark id="cite-{c.n}" data-n="{c.n}">{esc(text[s:e])}</mark>')
+        pos = max(pos, e)
+    out.append(esc(text[pos:b]) + ("…" if b < len(text) else ""))
+    return "".join(out)
+
+
+def passage_card(k: int, cites: list[Citation], chunk: Chunk | None) -> str:
+    """One source card per passage: its document, where it is, and every quote taken from it."""
+    c = cites[0]
     meta = c.metadata or {}
     bits = [f'<span class="badge">{esc(c.doc_type or "document")}</span>']
     if meta.get("vendor"):
@@ -61,13 +75,26 @@ def citation_html(c: Citation, chunk: Chunk | None) -> str:
         bits.append(f"<span>{esc(meta['date'])}</span>")
     if meta.get("finding_id"):
         bits.append(f"<span>finding {esc(meta['finding_id'])} ({esc(meta.get('severity', ''))}, {esc(meta.get('status', ''))})</span>")
-    bits.append(f"<code>{esc(c.location)}</code>")
+    first, last = min(x.line_start or 0 for x in cites), max(x.line_end or 0 for x in cites)
+    where = c.location if len(cites) == 1 else format_location(c.source, first, last, c.page)
+    bits.append(f"<code>{esc(where)}</code>")
+    ns = " ".join(str(x.n) for x in cites)
+    marks = "".join(f'<span class="cite-n">[{x.n}]</span>' for x in cites)
     return (
-        f'<div class="citation" id="cite-{c.n}" data-n="{c.n}">'
-        f'<div class="cite-head"><span class="cite-n">[{c.n}]</span><span class="cite-title">{esc(c.title)}</span></div>'
+        f'<div class="citation" id="passage-{k}" data-n="{ns}">'
+        f'<div class="cite-head">{marks}<span class="cite-title">{esc(c.title)}</span></div>'
         f'<div class="cite-meta">{"".join(bits)}</div>'
-        f'<div class="cite-text">{quote_in_context(c, chunk)}</div></div>'
+        f'<div class="cite-text">{passage_html(cites, chunk)}</div></div>'
     )
+
+
+def passages(answer: Answer) -> list[tuple[list[Citation], Chunk | None]]:
+    """The answer's citations grouped by the passage (chunk) they quote, in order of first citation."""
+    chunks = {ch.id: ch for ch in answer.sources}
+    groups: dict[str, list[Citation]] = {}
+    for c in answer.citations:
+        groups.setdefault(c.chunk_id, []).append(c)
+    return [(cites, chunks.get(cid)) for cid, cites in groups.items()]
 
 
 def refusal_html(answer: Answer) -> str:
@@ -110,12 +137,21 @@ def sources_html(answer: Answer | None) -> str:
             for s in unsupported:
                 parts.append(f'<li><span class="badge warn">unsupported</span> {esc(s.text)}</li>')
             parts.append("</ul></div>")
-        parts.append(f'<div class="sources-title">Sources ({len(answer.citations)})</div>')
-        chunks = {ch.id: ch for ch in answer.sources}
-        for c in answer.citations:
-            parts.append(citation_html(c, chunks.get(c.chunk_id)))
+        cards = passages(answer)
+        parts.append(f'<div class="sources-title">Sources ({len(cards)} passages, {len(answer.citations)} quotes)</div>')
+        for k, (cites, chunk) in enumerate(cards, start=1):
+            parts.append(passage_card(k, cites, chunk))
     parts.append("</div>")
     return "".join(parts)
+
+
+_LINK_OPEN = re.compile(r"\[(?!\d{1,3}\])")
+
+
+def safe_markdown(text: str) -> str:
+    """Escaped text whose Markdown can never load anything: no images, no links ("![x](url)" and
+    "[x](url)" are shown as written); the answer's own [n] markers stay."""
+    return _LINK_OPEN.sub(r"\\[", esc(text))
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -125,7 +161,7 @@ def answer_markdown(answer: Answer) -> str:
         lines.append(f"⚠ {esc(answer.notice)}\n")
     if answer.refused:
         lines.append(f"⊘ **{esc(REFUSAL_TITLES.get(answer.refusal_reason, 'Not in the knowledge base'))}**\n")
-    lines.append(esc(answer.text))
+    lines.append(safe_markdown(answer.text))
     unsupported = sum(1 for s in answer.statements if not s.supported)
     if unsupported and not answer.refused:
         lines.append(f"\n⚠ {unsupported} statement(s) are not backed by any source (marked in the Sources panel).")

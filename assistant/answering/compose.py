@@ -1,0 +1,234 @@
+"""Answer composition: the chosen quotes turned into an answer a reader wants.
+
+One lead sentence names the documents that answer; quotes are grouped by document and kept in
+document order; when a section answers, its clauses come complete (3.1-3.4 together, within a
+budget); for requirement questions the standard terms come before guidance and executed vendor
+agreements are named as such; a statement about an audit finding from an older note is labelled
+with the finding's latest status (and the latest note is quoted). Every quote stays exact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+from assistant.answering.units import sectioned_units, statement_units
+from assistant.core.types import Chunk, Citation, Statement
+
+MAX_STATEMENTS = 12
+MAX_QUOTE_CHARS = 2600
+SECTION_MAX_ITEMS = 8
+SECTION_MAX_CHARS = 1800
+_REQUIREMENT = re.compile(r"\b(must|should|shall|need(?:s)? to|has to|have to|required?|requirements?|obliged|expect(?:ed)?|"
+                          r"say about|cover|include|contain|standard|clauses?)\b", re.I)
+_LIST = re.compile(r"^\s*(?:list|name|give|show|enumerate)\b|\b(?:which|what) (?:are|were) (?:the|all|our)\b|\ball (?:the )?\w+s\b", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
+
+
+@dataclass
+class Pick:
+    """One quote: ``chunk.text[start:end]``, with the score it was chosen by."""
+
+    chunk: Chunk
+    start: int
+    end: int
+    score: float
+    section: str = ""  # the heading the quote sits under
+    note: str = ""  # shown after the quote (e.g. a superseded finding status)
+    latest_for: list[str] = field(default_factory=list)  # finding ids whose latest record this quote is
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Where the quote starts in its document (overlapping chunks can hold the same sentence)."""
+        return self.chunk.source, self.chunk.start + self.start
+
+
+class Context(Protocol):
+    """What composition may look up beyond the retrieved chunks (all of it limited to the asker's role)."""
+
+    def document_chunks(self, source: str) -> list[Chunk]: ...
+
+    def finding(self, finding_id: str) -> dict[str, Any] | None: ...
+
+    def finding_chunk(self, source: str, finding_id: str) -> Chunk | None: ...
+
+    def finding_ids(self) -> list[str]: ...
+
+
+def doc_kind(chunk: Chunk) -> str:
+    """How a reader should think of a document: standard terms, an executed agreement, guidance, an audit note."""
+    vendor = chunk.metadata.get("vendor")
+    if chunk.doc_type == "contract":
+        return f"executed agreement with {vendor}" if vendor else "standard terms"
+    if chunk.doc_type == "audit":
+        return f"audit note, {chunk.metadata.get('date', '')}".rstrip(", ")
+    return chunk.doc_type or "document"
+
+
+def _authority(chunk: Chunk) -> int:
+    """Order for requirement questions: standard terms, guidance, executed agreements, audits, the rest."""
+    if chunk.doc_type == "contract":
+        return 2 if chunk.metadata.get("vendor") else 0
+    return {"guidance": 1, "audit": 3}.get(chunk.doc_type, 4)
+
+
+def section_items(ctx: Context, source: str, section: str) -> list[Pick]:
+    """Every clause or list item under ``section`` in the document, in order (each quoted once)."""
+    out: list[Pick] = []
+    seen: set[int] = set()
+    for c in ctx.document_chunks(source):
+        for u, sec in sectioned_units(c.text, c.section):
+            at = c.start + u.start
+            if u.item and sec == section and at not in seen and not any(at < p.chunk.start + p.end for p in out[-1:]):
+                seen.add(at)
+                out.append(Pick(c, u.start, u.end, 0.0, sec))
+    return out
+
+
+def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> list[Pick]:
+    """When a section answers (two quotes from it, or a list/requirement question), quote all its clauses."""
+    if ctx is None or not picks:
+        return picks
+    wants_all = bool(_LIST.search(question) or _REQUIREMENT.search(question))
+    groups: dict[tuple[str, str], list[Pick]] = {}
+    for p in picks:
+        groups.setdefault((p.chunk.source, p.section), []).append(p)
+    out = list(picks)
+    best = {max(groups, key=lambda g: max(p.score for p in groups[g]))}
+    standard = [g for g in groups if _authority(groups[g][0].chunk) == 0]
+    if standard and _REQUIREMENT.search(question):  # the standard's own section, complete
+        best.add(max(standard, key=lambda g: max(p.score for p in groups[g])))
+    for key, members in groups.items():
+        if not (key in best and wants_all) and len(members) < 2:
+            continue
+        items = section_items(ctx, *key)
+        chars = sum(p.end - p.start for p in items)
+        if not 2 <= len(items) <= SECTION_MAX_ITEMS or chars > SECTION_MAX_CHARS:
+            continue
+        have = {p.key for p in out}
+        top = max(p.score for p in members)
+        for p in items:
+            if p.key not in have:
+                p.score = top
+                out.append(p)
+    return out
+
+
+def finding_records(picks: list[Pick]) -> list[Pick]:
+    """Auditors need a finding's id, severity and status: quote its record line with any quote from its section."""
+    out = list(picks)
+    have = {p.key for p in out}
+    for p in picks:
+        fid = p.chunk.metadata.get("finding_id")
+        if not fid:
+            continue
+        for u in statement_units(p.chunk.text):
+            if not u.heading and str(fid) in p.chunk.text[u.start:u.end]:
+                record = Pick(p.chunk, u.start, u.end, p.score, p.section)
+                if record.key not in have:
+                    out.append(record)
+                    have.add(record.key)
+                break
+    return out
+
+
+def _doc_date(chunk: Chunk) -> str:
+    return str(chunk.metadata.get("date", ""))
+
+
+def latest_findings(picks: list[Pick], ctx: Context | None, limit: int = 4) -> list[Pick]:
+    """Label quotes about a finding from an older note with its latest status; quote the latest note."""
+    if ctx is None:
+        return picks
+    known = ctx.finding_ids()
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(known, key=len, reverse=True))) + r")(?![\w-])") if known else None
+    out = list(picks)
+    added = 0
+    for p in picks:
+        quote = p.chunk.text[p.start:p.end]
+        ids = set(pattern.findall(quote)) if pattern else set()
+        notes = []
+        for fid in sorted(ids):
+            rec = ctx.finding(fid)
+            if rec is None or rec["source"] == p.chunk.source or rec.get("doc_date", "") <= _doc_date(p.chunk):
+                continue
+            notes.append(f"{fid} is {rec['status']} as of {rec['doc_date']}")
+            if added < limit and not any(fid in q.latest_for for q in out):
+                latest = _finding_line(ctx, rec["source"], fid, p.score)
+                if latest is not None:
+                    out.append(latest)
+                    added += 1
+        if notes:
+            p.note = "earlier note; latest: " + "; ".join(notes)
+    return out
+
+
+def _finding_line(ctx: Context, source: str, fid: str, score: float) -> Pick | None:
+    chunk = ctx.finding_chunk(source, fid)
+    if chunk is None:
+        return None
+    for u, section in sectioned_units(chunk.text, chunk.section):
+        if not u.heading and fid in chunk.text[u.start:u.end]:
+            return Pick(chunk, u.start, u.end, score, section, latest_for=[fid])
+    return None
+
+
+def _clean(quote: str) -> str:
+    text = _BULLET.sub("", quote).strip()
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    return " ".join(text.strip(" |").split())
+
+
+def _budget(picks: list[Pick]) -> list[Pick]:
+    """The best picks within the statement and character budget (finding status lines kept)."""
+    ranked = sorted(picks, key=lambda p: (not p.latest_for, -p.score))
+    out, chars, seen = [], 0, set()
+    for p in ranked:
+        n = p.end - p.start
+        if p.key in seen or len(out) >= MAX_STATEMENTS or (out and chars + n > MAX_QUOTE_CHARS):
+            continue
+        seen.add(p.key)
+        out.append(p)
+        chars += n
+    return out
+
+
+def lead_sentence(groups: Sequence[list[Pick]]) -> str:
+    docs = [f"*{g[0].chunk.title}* ({doc_kind(g[0].chunk)})" for g in groups]
+    shown = docs[:3] + ([f"{len(docs) - 3} more"] if len(docs) > 3 else [])
+    what = "document" if len(docs) == 1 else f"{len(docs)} documents"
+    return f"Answered from {what}: " + (", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]) + "."
+
+
+def compose(question: str, picks: list[Pick], ctx: Context | None = None) -> tuple[str, list[Citation], list[Statement], list[Chunk]]:
+    """(answer text, citations, statements, the chunks quoted) for the chosen quotes."""
+    picks = _budget(latest_findings(finding_records(complete_sections(picks, question, ctx)), ctx))
+    groups: dict[str, list[Pick]] = {}
+    for p in sorted(picks, key=lambda p: -p.score):
+        groups.setdefault(p.chunk.source, []).append(p)
+    ordered = list(groups.values())
+    if _REQUIREMENT.search(question):
+        ordered.sort(key=lambda g: _authority(g[0].chunk))  # stable: relevance order within a kind
+    lines = [lead_sentence(ordered), ""]
+    citations: list[Citation] = []
+    statements: list[Statement] = []
+    quoted: dict[str, Chunk] = {}
+    for group in ordered:
+        group.sort(key=lambda p: p.chunk.start + p.start)
+        first = group[0].chunk
+        lines.append(f"**{first.title}** ({doc_kind(first)})")
+        section = None
+        for p in group:
+            if p.section and p.section != section and len({q.section for q in group}) > 1:
+                lines.append(f"*{p.section}*")
+            section = p.section
+            n = len(citations) + 1
+            cit = Citation.from_chunk(n, p.chunk, p.start, p.end)
+            citations.append(cit)
+            quoted.setdefault(p.chunk.id, p.chunk)
+            text = _clean(cit.quote)
+            statements.append(Statement(text=text, citations=[n], support=1.0, supported=True))
+            lines.append(f"- {text} [{n}]" + (f" ({p.note})" if p.note else ""))
+        lines.append("")
+    return "\n".join(lines).strip(), citations, statements, list(quoted.values())

@@ -1,0 +1,91 @@
+"""Answer trust on the real knowledge base, model and Chroma: the four ways answers used to fail,
+checked with questions written for these tests (none of them is in the golden set).
+
+1. false refusals on core questions; 2. confident answers the knowledge base cannot give;
+3. answers built from headings or the wrong section; 4. stale statements shown as current.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.web import render
+from ingest.loaders import load
+
+pytestmark = pytest.mark.integration
+
+
+def exact(kb, ans) -> None:
+    for c in ans.citations:
+        text = load(kb.settings.knowledge_root / c.source, c.source).text
+        assert text[c.start : c.end] == c.quote
+
+
+@pytest.mark.parametrize("question,role,fact", [
+    ("Within what time must an outsourcing partner report a personal data breach to us?", "manager", "24 hours"),
+    ("Show me the findings rated critical.", "auditor", "critical"),
+    ("Which recycling certifications must a vendor's e-waste contractor hold?", "staff", "e-Stewards"),
+])
+def test_core_questions_are_answered(kb, question, role, fact):
+    ans = kb.ask(question, role=role)
+    assert not ans.refused, ans.signals
+    assert fact.lower() in ans.text.lower()
+    exact(kb, ans)
+
+
+@pytest.mark.parametrize("question,role", [
+    ("What is Ledgerline's share price this week?", "manager"),
+    ("What is the direct phone number of Harborview's service desk?", "staff"),
+    ("How many days of annual holiday do Kestrel's own office employees get?", "staff"),
+    ("Which insurance company underwrites Northwind's cyber policy?", "manager"),
+])
+def test_what_the_knowledge_base_cannot_say_is_refused(kb, question, role):
+    ans = kb.ask(question, role=role)
+    assert ans.refused and not ans.citations, ans.text[:300]
+
+
+def test_naming_a_vendor_narrows_but_does_not_decide(kb):
+    ans = kb.ask("Which insurance company underwrites Northwind's cyber policy?", role="manager")
+    assert ans.filters.get("vendor") == "Northwind" and ans.signals["routed"] == 1.0 and ans.refused
+
+
+def test_a_bare_open_is_not_a_finding_status(kb):
+    ans = kb.ask("May vendors use open-source software to process our data?", role="manager")
+    assert "status" not in ans.filters
+
+
+def test_requirement_answers_give_the_standard_clauses_complete(kb):
+    ans = kb.ask("What does our standard contract require on encrypting data in transit and at rest?", role="manager")
+    assert not ans.refused
+    standard = [c.quote for c in ans.citations if c.source == "contracts/model-clauses-data-protection.md"]
+    assert [q.split()[0] for q in standard if q.startswith("3.")] == ["3.1", "3.2", "3.3", "3.4"]
+    assert all(not re.fullmatch(r"[\d.]*\s*[A-Z][\w ]{0,60}", c.quote) for c in ans.citations)  # no heading as a statement
+    first_group = next(line for line in ans.text.splitlines() if line.startswith("**"))
+    assert "(standard terms)" in first_group
+    exact(kb, ans)
+
+
+def test_a_scenario_is_answered_from_the_right_section(kb):
+    ans = kb.ask("A vendor employee who worked on our account has left. How quickly must the vendor remove their access?",
+                 role="manager")
+    assert not ans.refused
+    assert "24 hours" in ans.text and any("leaver" in c.quote.lower() for c in ans.citations)
+
+
+def test_finding_status_is_the_latest_and_older_notes_are_labelled(kb):
+    ans = kb.ask("What is the status of the Northwind finding about the misdirected payroll file?", role="auditor")
+    assert not ans.refused
+    assert "closed" in ans.text and "2026-03-12" in ans.text
+    for line in ans.text.splitlines():
+        if "NW-2024-01" in line and "open" in line and "2026-03-12" not in line:
+            assert "earlier note; latest: NW-2024-01 is closed as of 2026-03-12" in line, line
+
+
+def test_one_source_card_per_passage(kb):
+    ans = kb.ask("What does our standard contract require on encrypting data in transit and at rest?", role="manager")
+    html = render.sources_html(ans)
+    cards = re.findall(r'id="passage-\d+" data-n="([\d ]+)"', html)
+    assert len(cards) == len({c.chunk_id for c in ans.citations}) < len(ans.citations)
+    assert sorted(int(n) for card in cards for n in card.split()) == [c.n for c in ans.citations]

@@ -1,0 +1,84 @@
+"""The answerability signals and their fitted model, with hand-made evidence (fast, no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answering.answerability import Answerability, Evidence, best_threshold, expected_type, features, fit, provides
+
+pytestmark = pytest.mark.unit
+
+
+def evidence(question: str, sentences: list[str], sims: list[float] | None = None) -> Evidence:
+    return Evidence(question, chunk_texts=sentences, sentences=sentences, sentence_sims=sims or [0.5] * len(sentences), dense_max=0.5)
+
+
+def feats(question: str, sentences: list[str], vocab: set[str] | None = None) -> dict[str, float]:
+    known = (lambda t: t in vocab) if vocab is not None else (lambda t: True)
+    return features(evidence(question, sentences), lambda t: 1.0, known)
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("How long does a vendor have to tell us about a breach?", "period"),
+    ("Within how many hours must they notify us?", "period"),
+    ("How many leavers kept their access?", "count"),
+    ("What percentage of payroll files went by email?", "percent"),
+    ("What is the maximum fine for a late breach report?", "money"),
+    ("When was the finding closed?", "date"),
+    ("What is the name of the person who signed it?", "person"),
+    ("Which insurance company covers the vendor?", "organisation"),
+    ("What is the phone number of the vendor's help desk?", "contact"),
+    ("What must our contract say about encryption?", None),
+])
+def test_expected_answer_type(question, kind):
+    assert expected_type(question) == kind
+
+
+def test_the_answer_type_must_be_in_the_sentences():
+    q = "How long does a vendor have to tell us about a breach?"
+    assert provides("period", q, "The vendor shall notify us within 24 hours of becoming aware of it.")
+    assert not provides("period", q, "The vendor shall notify us of any breach.")
+    q = "How many leavers kept their access?"
+    assert provides("count", q, "14 leavers kept access beyond 24 hours.")
+    assert not provides("count", q, "Leavers kept access beyond 24 hours.")  # a number, but not a count of leavers
+    q = "What is the name of our Data Protection Officer?"
+    assert not provides("person", q, "The Data Protection Officer and the Vendor Risk Committee approve transfers.")
+    assert provides("person", q, "The Data Protection Officer is Aoife Byrne.")
+    assert feats(q, ["The Data Protection Officer approves every transfer."])["type_missing"] == 1.0
+
+
+def test_signals_of_a_question_the_evidence_covers_and_one_it_does_not():
+    good = feats("Which cipher protects data at rest?", ["The AES-256 cipher protects data at rest."])
+    bad = feats("Which cipher protects the canteen menu?", ["The AES-256 cipher protects data at rest."],
+                vocab={"cipher", "data", "rest", "protect"})
+    assert good["focus_sent"] == 1.0 and good["unknown"] == 0.0
+    assert bad["focus_sent"] < 1.0 and bad["unknown"] > 0.0
+    assert feats("What is Northwind's share price today?", ["Northwind processes payroll."])["live"] == 1.0
+    assert feats("How many weeks of parental leave do our own employees get?", ["x y z"])["own_company"] == 1.0
+    assert feats("How many weeks of leave do vendor staff get?", ["x y z"])["own_company"] == 0.0
+    assert feats("Who is Acme Widgets' owner?", ["Northwind processes payroll."])["names_missing"] == 1.0
+
+
+def test_fit_separates_answerable_from_unanswerable_and_saves(tmp_path):
+    rng = np.random.default_rng(7)
+    rows, labels = [], []
+    for _ in range(120):
+        y = int(rng.random() < 0.6)
+        rows.append({"focus_sent": rng.normal(0.7 if y else 0.3, 0.1), "dense_max": rng.normal(0.5, 0.1)})
+        labels.append(y)
+    model = fit(rows, labels)
+    assert model.weights["focus_sent"] > 0 and abs(model.weights["dense_max"]) < model.weights["focus_sent"]
+    acc = np.mean([model.answerable(r) == bool(y) for r, y in zip(rows, labels)])
+    assert acc > 0.9
+    model.save(tmp_path / "m.json")
+    again = Answerability.load(tmp_path / "m.json")
+    assert again.probability(rows[0]) == pytest.approx(model.probability(rows[0]))
+    assert Answerability.load(tmp_path / "missing.json").answerable({})  # no model: never refuses silently by default
+
+
+def test_best_threshold_balances_the_two_rates():
+    probs = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    t = best_threshold(probs, y)
+    assert 0.3 < t < 0.7

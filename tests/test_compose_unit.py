@@ -1,0 +1,87 @@
+"""Answer composition and routing with fakes: a lead sentence, complete clauses, the latest status
+of findings, one source card per passage; routing that narrows only on confident references."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.retrieval.filters import Filters
+from assistant.web import render
+from tests.fakes import fake_assistant
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    return fake_assistant(tmp_path_factory.mktemp("compose"))
+
+
+def test_lead_sentence_names_the_documents_and_kinds(assistant):
+    ans = assistant.ask("What must our contract say about encrypting customer data at rest?", role="staff")
+    lead = ans.text.splitlines()[0]
+    assert lead.startswith("Answered from") and "Model clauses for subcontracting and audits" in lead
+    assert "(standard terms)" in lead
+    assert not re.search(r"\[\d+\]", lead)  # the lead sentence is ours, not a quote
+
+
+def test_a_section_that_answers_comes_complete_and_in_order(assistant):
+    ans = assistant.ask("What must our contract say about encrypting customer data at rest?", role="staff")
+    quotes = [c.quote for c in ans.citations if c.source == "contracts/clauses.md"]
+    numbered = [q.split()[0] for q in quotes if q[:1].isdigit()]
+    assert ["3.1", "3.2", "3.3"] == [n for n in numbered if n.startswith("3.")]
+    assert all(not c.quote.lstrip().startswith("#") for c in ans.citations)
+
+
+def test_standard_terms_come_before_guidance_for_requirement_questions(assistant):
+    ans = assistant.ask("What must vendors do to encrypt data at rest?", role="staff")
+    order = [line for line in ans.text.splitlines() if line.startswith("**")]
+    assert order and "(standard terms)" in order[0]
+
+
+def test_an_older_note_about_a_finding_is_labelled_with_its_latest_status(assistant):
+    ans = assistant.ask("What did the audits say about finding ZZ-1 and leavers keeping access?", role="auditor")
+    assert not ans.refused
+    old = [ln for ln in ans.text.splitlines() if "Fourteen leavers" in ln or ("ZZ-1" in ln and "2024" in ln)]
+    assert any("ZZ-1 is closed as of 2025-09-01" in ln for ln in ans.text.splitlines())
+    assert any(c.source == "audits/northwind-2025.md" for c in ans.citations)  # the latest note is quoted
+    assert old is not None
+
+
+def test_staff_are_never_told_about_a_restricted_later_status(assistant):
+    ans = assistant.ask("What did the audits say about finding ZZ-1 and leavers keeping access?", role="staff")
+    assert "2025-09-01" not in ans.text and all(c.source != "audits/northwind-2025.md" for c in ans.citations)
+
+
+def test_one_source_card_per_passage(assistant):
+    ans = assistant.ask("What must our contract say about encrypting customer data at rest?", role="staff")
+    html = render.sources_html(ans)
+    cards = re.findall(r'<div class="citation" id="passage-\d+" data-n="([\d ]+)"', html)
+    assert len(cards) == len({c.chunk_id for c in ans.citations})
+    assert sum(len(c.split()) for c in cards) == len(ans.citations)
+    assert all(f'id="cite-{c.n}"' in html for c in ans.citations)  # every quote is highlighted
+
+
+def test_routing_narrows_only_on_what_the_question_really_names(assistant):
+    r = assistant.retriever
+    assert r.route("Which findings are still open?", Filters()).filters.status == ["open"]
+    assert r.route("Can our own IT team use open-source tools?", Filters()).filters.status == []
+    assert r.route("Which open-source tools may vendors use in audits?", Filters()).filters.status == []
+    scenario = "Consider the following scenario; a vendor misses a breach deadline. What happens?"
+    routed = r.route(scenario, Filters())
+    assert routed.filters.source == [] and routed.query == scenario  # nothing resolved, nothing dropped
+    named = r.route("Consider the Payroll agreement with Northwind; how fast must they notify us?", Filters())
+    assert named.filters.source == ["contracts/northwind.md"] and named.query == "how fast must they notify us?"
+
+
+def test_routing_sees_only_what_the_role_may_see(assistant):
+    r = assistant.retriever
+    staff, auditor = Filters.from_dict({}, "staff"), Filters.from_dict({}, "auditor")
+    q = "Consider the Northwind follow-up 2025; what was closed?"
+    assert r.route(q, auditor).filters.source == ["audits/northwind-2025.md"]
+    as_staff = r.route(q, staff)
+    assert "audits/northwind-2025.md" not in as_staff.filters.source and as_staff.query == q
+    assert "Bluepeak" not in r.corpus.vendors_for(staff.audiences)  # its only document is managers-only
+    assert r.route("What does Bluepeak's agreement say about hours?", staff).filters.vendor == []
