@@ -14,14 +14,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import functools
 import json
+import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 import pandas as pd
+from starlette.middleware import Middleware
 
 from assistant.api import Assistant
 from assistant.auth import AuthConfigError, UserStore, load_users
@@ -30,9 +33,11 @@ from assistant.core.access import can_upload
 from assistant.core.settings import Settings, SettingsError, load_settings
 from assistant.core.types import Answer
 from assistant.feedback import FeedbackStore
-from assistant.uploads import UPLOAD_TYPES, ingest_upload
-from assistant.web import render
+from assistant.ratelimit import SignInLimiter
+from assistant.uploads import UPLOAD_TYPES, ingest_files
+from assistant.web import render, views
 from assistant.web.forms import ALL, choice, collect_filters
+from assistant.web.gate import LOCAL, Gate, UploadRegistry, start_sweeper
 
 DOC_TYPES = ["guidance", "contract", "audit"]
 EXAMPLES = [
@@ -41,6 +46,27 @@ EXAMPLES = [
     ("Auditor", "What did past audits find at Northwind about access reviews?"),
     ("Auditor", "Which findings are still open?"),
 ]
+# Temporary uploads no handler received are deleted once older than TEMP_MAX_AGE_S (Gradio's
+# delete_cache for the files it tracks, gate.sweep for the app's own temporary folder).
+TEMP_MAX_AGE_S = int(os.environ.get("ASSISTANT_UPLOAD_TEMP_MAX_AGE_S", "3600"))
+TEMP_SWEEP_S = max(1, min(600, TEMP_MAX_AGE_S // 2))
+SIGN_IN_LIMITER = SignInLimiter()  # 5 failures a user or 20 an address in 5 minutes lock it for 5
+UPLOADS = UploadRegistry()  # who uploaded each temporary file: shared by the gate and the upload handler
+
+
+def guarded(fn: Callable) -> Callable:
+    """A handler whose unexpected exceptions are logged with a reference id and shown as that id only."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception:
+            raise gr.Error(views.failure(fn.__name__)) from None
+
+    return wrapper
 
 
 @dataclass
@@ -51,6 +77,7 @@ class Ctx:
     settings: Settings
     users: UserStore | None
     feedback: FeedbackStore
+    uploads: UploadRegistry = field(default_factory=UploadRegistry)  # who uploaded each temporary file (the gate's)
 
     def who(self, request: gr.Request | None) -> tuple[str, str]:
         """(user name, role) of the request; sign-in required when there is a users file."""
@@ -60,28 +87,20 @@ class Ctx:
             if role is None:
                 raise gr.Error("Please sign in.")
             return str(name), role
-        return name or "local", self.settings.default_role
+        return LOCAL, self.settings.default_role
+
+    def stats(self, role: str) -> dict[str, Any]:
+        return views.role_stats(self.assistant.stats(), self.assistant.retriever.corpus, role)
 
     def status_line(self, user: str, role: str) -> str:
-        return render.status_line_html(user, role, self.users is not None, self.assistant.stats())
+        return render.status_line_html(user, role, self.users is not None, self.stats(role))
 
     def settings_table(self, user: str, role: str) -> str:
-        s, st = self.assistant.stats(), self.settings
-        rows = [
-            ("Answer backend", s["backend"]), ("Embedding model", s["embedding_model"]), ("Store / index", s["store"]),
-            ("Collection", s["collection"]), ("Documents", s["documents"]), ("Chunks", s["chunks"]),
-            ("Knowledge folder", st.knowledge_root), ("Upload folder", st.upload_dir),
-            ("Upload limit", f"{st.max_file_mb:g} MB ({', '.join(UPLOAD_TYPES)})"),
-            ("Sign-in", "on (users file)" if self.users is not None else "off (single local user)"),
-            ("You", f"{user} ({role})"),
-        ]
+        rows = views.settings_rows(self.stats(role), self.settings, user, role, self.users is not None, UPLOAD_TYPES)
         return render.table_html(rows, "settings-table")
 
     def findings_frame(self, role: str, vendor: str, severity: str, status: str) -> tuple[pd.DataFrame, str]:
-        rows = self.assistant.findings(role)
-        shown = findings.select(rows, choice(vendor), choice(severity), choice(status))
-        n_open = sum(1 for r in shown if r.get("status") == "open")
-        summary = f"{len(shown)} of {len(rows)} findings shown, {n_open} open. Sort or filter from a column's ⋮ menu."
+        shown, summary = views.findings_view(self.assistant.findings(role), choice(vendor), choice(severity), choice(status))
         return pd.DataFrame(render.findings_rows(shown), columns=render.FINDING_COLUMNS), summary
 
 
@@ -113,7 +132,7 @@ def chat_tab(ctx: Ctx) -> dict[str, Any]:
             with gr.Accordion("Filters (applied to the next question)", open=False, elem_id="filters"):
                 with gr.Row():
                     f_doc_type = gr.CheckboxGroup(DOC_TYPES, label="Document type", elem_id="filter-doc-type")
-                    f_vendor = gr.Dropdown(choices=ctx.assistant.vendors(), multiselect=True, label="Vendor",
+                    f_vendor = gr.Dropdown(choices=[], multiselect=True, label="Vendor",  # per role, on load
                                            elem_id="filter-vendor")
                 with gr.Row():
                     f_date_from = gr.Textbox(label="Date from", placeholder="YYYY-MM-DD", elem_id="filter-date-from")
@@ -141,7 +160,7 @@ def chat_tab(ctx: Ctx) -> dict[str, Any]:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         _, role = ctx.who(request)
-        chat.append({"role": "user", "content": render.esc(q)})
+        chat.append({"role": "user", "content": render.safe_markdown(q)})
         try:
             filters = collect_filters(doc_type, vendor, date_from, date_to, severity, status)
         except ValueError as exc:
@@ -157,10 +176,10 @@ def chat_tab(ctx: Ctx) -> dict[str, Any]:
                     answer = item
                     break
                 text += item
-                chat[-1] = {"role": "assistant", "content": render.esc(text)}
+                chat[-1] = {"role": "assistant", "content": render.safe_markdown(text)}
                 yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        except Exception as exc:  # show the failure in the conversation instead of a broken turn
-            chat[-1] = {"role": "assistant", "content": f"⚠ Something went wrong: {render.esc(exc)}"}
+        except Exception:  # show the failure in the conversation instead of a broken turn
+            chat[-1] = {"role": "assistant", "content": f"⚠ {render.esc(views.failure('answer'))}"}
             yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         if answer is None:
@@ -189,6 +208,7 @@ def chat_tab(ctx: Ctx) -> dict[str, Any]:
     chatbot.clear(new_conversation, None, reset_outputs, api_visibility="private")
     clear_filters.click(lambda: ([], [], "", "", [], []), None, filter_inputs, api_visibility="private")
 
+    @guarded
     def give_feedback(rating: int, comment: str, last: dict | None, request: gr.Request):
         if not last:
             return "Ask a question first, then rate the answer.", gr.skip()
@@ -214,13 +234,14 @@ def chat_tab(ctx: Ctx) -> dict[str, Any]:
 def findings_tab(ctx: Ctx) -> dict[str, Any]:
     gr.Markdown("Audit findings with their current status (the latest audit or follow-up wins).")
     with gr.Row():
-        vendor = gr.Dropdown([ALL, *ctx.assistant.vendors()], value=ALL, label="Vendor", elem_id="findings-vendor")
+        vendor = gr.Dropdown([ALL], value=ALL, label="Vendor", elem_id="findings-vendor")  # per role, on load
         severity = gr.Dropdown([ALL, *findings.SEVERITIES], value=ALL, label="Severity", elem_id="findings-severity")
         status = gr.Dropdown([ALL, *findings.STATUSES], value=ALL, label="Status", elem_id="findings-status")
     summary = gr.Markdown(elem_id="findings-summary")
     table = gr.Dataframe(headers=render.FINDING_COLUMNS, interactive=False, wrap=True, elem_id="findings-table",
                          max_height=560, show_search="search", buttons=["copy"])
 
+    @guarded
     def show(vendor_: str, severity_: str, status_: str, request: gr.Request):
         _, role = ctx.who(request)
         return ctx.findings_frame(role, vendor_, severity_, status_)
@@ -233,34 +254,34 @@ def findings_tab(ctx: Ctx) -> dict[str, Any]:
 # -- upload -------------------------------------------------------------------------------
 
 
-def upload_tab(ctx: Ctx, chat: dict[str, Any], found: dict[str, Any], status_box: gr.HTML, settings_box: gr.HTML) -> None:
+def upload_tab(ctx: Ctx, chat: dict[str, Any], found: dict[str, Any], status_box: gr.HTML,
+               settings_box: gr.HTML) -> dict[str, Any]:
     gr.Markdown(
         f"Add documents to the knowledge base ({', '.join(UPLOAD_TYPES)}, at most {ctx.settings.max_file_mb:g} MB each). "
-        f"Managers and admins only. Files are stored in `{ctx.settings.upload_dir_name}/` and searchable at once."
+        f"Managers and admins only. Files are stored in `{ctx.settings.upload_dir_name}/` and searchable at once. "
+        "Uploads cannot be audit notes, carry findings, claim a future date, another document's title or an "
+        "audience you cannot see; such claims are corrected and listed in the result."
     )
-    files_in = gr.File(label="Documents", file_count="multiple", type="filepath", elem_id="upload-files")
-    button = gr.Button("Add to knowledge base", variant="primary", elem_id="upload-btn")
+    # Hidden until the page load shows them to a role that may upload (the upload route refuses the others).
+    files_in = gr.File(label="Documents", file_count="multiple", type="filepath", elem_id="upload-files", visible=False)
+    button = gr.Button("Add to knowledge base", variant="primary", elem_id="upload-btn", visible=False)
     result = gr.HTML(elem_id="upload-result")
 
+    def denied(role: str) -> str:
+        return render.message_html(f"Your role ({role}) cannot add documents. Ask a manager or an admin to upload them.")
+
+    @guarded
     def upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()):
         user, role = ctx.who(request)
         skip = (gr.skip(),) * 5
         if not can_upload(role):
-            return (render.message_html(f"Your role ({role}) cannot add documents. Ask a manager or an admin to upload them."), *skip)
+            return (denied(role), *skip)
         if not files:
             return (render.message_html("Choose one or more files first."), *skip)
-        results = []
-        for i, f in enumerate(files):
-            shown = Path(f).name
-
-            def step(files_done: int, files_total: int, chunks_done: int, chunks_total: int, i=i, shown=shown) -> None:
-                frac = (i + (files_done / files_total if files_total else 1.0)) / len(files)
-                progress(frac, desc=f"{shown}: {chunks_done} chunks embedded")
-
-            progress(i / len(files), desc=f"{shown}: checking")
-            results.append(ingest_upload(ctx.assistant, Path(f), role, step))
+        results = ingest_files(ctx.assistant, files, user, role, ctx.uploads,
+                               lambda frac, desc: progress(frac, desc=desc))
         progress(1.0, desc="done")
-        vendors = ctx.assistant.vendors()
+        vendors = ctx.assistant.vendors(role)
         return (render.upload_results_html(results), gr.update(choices=vendors), gr.update(choices=[ALL, *vendors]),
                 ctx.status_line(user, role), ctx.settings_table(user, role), None)
 
@@ -270,11 +291,19 @@ def upload_tab(ctx: Ctx, chat: dict[str, Any], found: dict[str, Any], status_box
     ).then(found["show"], [found["vendor"], found["severity"], found["status"]], [found["table"], found["summary"]],
            api_visibility="private")
 
+    def on_load(role: str) -> tuple:
+        """The upload controls for a role that may upload; the reason for one that may not."""
+        ok = can_upload(role)
+        return gr.update(visible=ok), gr.update(visible=ok), ("" if ok else denied(role))
+
+    return {"outputs": [files_in, button, result], "on_load": on_load}
+
 
 # -- API ----------------------------------------------------------------------------------
 
 
 def register_api(ctx: Ctx) -> None:
+    @guarded
     def ask(question: str, filters_json: str = "", request: gr.Request = None) -> dict:
         """Answer a question from the knowledge base with verified citations.
 
@@ -284,6 +313,8 @@ def register_api(ctx: Ctx) -> None:
                 keys: doc_type, vendor, severity, status, date_from, date_to, tags, source.
         """
         _, role = ctx.who(request)
+        if not isinstance(question, str) or not isinstance(filters_json, (str, type(None))):
+            raise gr.Error("question and filters_json must be text")
         try:
             filters = json.loads(filters_json) if (filters_json or "").strip() else {}
         except json.JSONDecodeError as exc:
@@ -302,13 +333,14 @@ def register_api(ctx: Ctx) -> None:
 # -- the app ------------------------------------------------------------------------------
 
 
-def build_app(assistant: Assistant, settings: Settings, users: UserStore | None = None) -> gr.Blocks:
+def build_app(assistant: Assistant, settings: Settings, users: UserStore | None = None,
+              uploads: UploadRegistry = UPLOADS) -> gr.Blocks:
     """The Blocks app. ``users`` (or ``settings.users_file``) turns on per-user roles; pass
-    ``launch_options(settings, users)`` to ``launch`` for sign-in, theme and CSS."""
+    ``launch_options(settings, users)`` to ``launch`` for sign-in, the security gate, theme and CSS."""
     if users is None and settings.users_file:
         users = load_users(settings.users_file)
-    ctx = Ctx(assistant, settings, users, FeedbackStore(settings.feedback_db))
-    with gr.Blocks(title="Outsourcing guidance assistant") as demo:
+    ctx = Ctx(assistant, settings, users, FeedbackStore(settings.feedback_db), uploads)
+    with gr.Blocks(title="Outsourcing guidance assistant", delete_cache=(TEMP_SWEEP_S, TEMP_MAX_AGE_S)) as demo:
         with gr.Row(elem_classes="app-header"):
             gr.Markdown("# Outsourcing guidance assistant\nAnswers from your organisation's knowledge base, with every statement cited.")
         status_box = gr.HTML(elem_id="status-box")
@@ -319,22 +351,29 @@ def build_app(assistant: Assistant, settings: Settings, users: UserStore | None 
             with gr.Tab("Findings", id="findings"):
                 found = findings_tab(ctx)
             with gr.Tab("Upload", id="upload"):
-                upload_tab(ctx, chat, found, status_box, settings_box)
+                up = upload_tab(ctx, chat, found, status_box, settings_box)
             with gr.Tab("Settings", id="settings"):
                 settings_box.render()
 
+        @guarded
         def on_load(request: gr.Request):
+            """Everything that depends on who is asking: counts, settings, vendors, findings, upload controls."""
             user, role = ctx.who(request)
             table, summary = ctx.findings_frame(role, ALL, ALL, ALL)
-            return ctx.status_line(user, role), ctx.settings_table(user, role), table, summary
+            vendors = ctx.assistant.vendors(role)
+            return (ctx.status_line(user, role), ctx.settings_table(user, role), table, summary,
+                    gr.update(choices=vendors), gr.update(choices=[ALL, *vendors], value=ALL), *up["on_load"](role))
 
-        demo.load(on_load, None, [status_box, settings_box, found["table"], found["summary"]], api_visibility="private")
+        demo.load(on_load, None, [status_box, settings_box, found["table"], found["summary"], chat["vendor"],
+                                  found["vendor"], *up["outputs"]], api_visibility="private")
         register_api(ctx)
     return demo
 
 
-def launch_options(settings: Settings, users: UserStore | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``Blocks.launch``: address, sign-in, theme, CSS, upload cap."""
+def launch_options(settings: Settings, users: UserStore | None = None, uploads: UploadRegistry = UPLOADS) -> dict[str, Any]:
+    """Keyword arguments for ``Blocks.launch``: address, sign-in, the gate, theme, CSS, upload cap."""
+    gate = Middleware(Gate, role_of=lambda name: users.role_of(name) if users else settings.default_role,
+                      registry=uploads, limiter=SIGN_IN_LIMITER, sign_in=users is not None)
     opts: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,
@@ -342,17 +381,22 @@ def launch_options(settings: Settings, users: UserStore | None = None) -> dict[s
         "css": render.CSS,
         "ssr_mode": False,
         "share": False,
-        "show_error": True,
+        "show_error": False,  # handlers raise gr.Error with a message (and a reference) meant for people
         # A generous cap at the door; the exact per-file limit is checked (with a clear message) on ingest.
         "max_file_size": f"{int(settings.max_file_mb * 2) + 1}mb",
+        "app_kwargs": {"middleware": [gate]},
     }
     if users is not None:
         opts["auth"] = lambda username, password: users.verify(username, password) is not None
-        opts["auth_message"] = "Sign in to the outsourcing guidance assistant."
+        opts["auth_message"] = (
+            "Sign in to the outsourcing guidance assistant. After 5 failed attempts in 5 minutes, "
+            "sign-in is paused for 5 minutes."
+        )
     return opts
 
 
 def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
         users = load_users(settings.users_file) if settings.users_file else None
@@ -364,6 +408,8 @@ def main() -> int:
         print(f"The index is empty: ingesting {settings.knowledge_root} …", flush=True)
         report = assistant.ingest(show_bar=False, wait=True)
         print(report.summary(), flush=True)
+    temp = Path(os.environ.setdefault("GRADIO_TEMP_DIR", str((settings.index_dir / "upload-tmp").resolve())))
+    start_sweeper(temp, TEMP_SWEEP_S, TEMP_MAX_AGE_S)
     demo = build_app(assistant, settings, users)
     demo.queue(default_concurrency_limit=2)
     demo.launch(**launch_options(settings, users))

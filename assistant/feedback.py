@@ -1,4 +1,8 @@
-"""Thumbs up/down with comments, stored with the question, answer and citations (SQLite)."""
+"""Thumbs up/down with comments, stored with the question, answer and citations (SQLite).
+
+The CSV export is opened in spreadsheets, so text that a spreadsheet would run as a formula
+(a cell starting with = + - @, a tab or a carriage return) is written with a leading quote.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 COLUMNS = ("id", "created_at", "user", "rating", "comment", "question", "answer", "citations", "backend")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` safe for a spreadsheet: text that would start a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 class FeedbackStore:
@@ -49,7 +61,7 @@ class FeedbackStore:
             w = csv.DictWriter(handle, fieldnames=COLUMNS)
             w.writeheader()
             for r in rows:
-                w.writerow({k: r.get(k) for k in COLUMNS})
+                w.writerow({k: csv_cell(r.get(k)) for k in COLUMNS})
         finally:
             if path:
                 handle.close()

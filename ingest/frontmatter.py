@@ -1,8 +1,15 @@
-"""YAML front matter: parsing and validation against the schema in DESIGN.md."""
+"""YAML front matter: parsing and validation against the schema in DESIGN.md.
+
+Front matter and sidecars come from files anyone with upload rights can write, so parsing is
+bounded: anchors and aliases are refused (a few hundred bytes of nested aliases expand into
+megabytes), and every value is capped (``check_limits``). A file over a limit is a per-file
+error, never memory growth.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -16,8 +23,75 @@ _FENCE = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
 _TAG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
+# Limits on metadata (front matter, sidecars, upload records): generous for curated notes (the
+# largest in knowledge/ is ~1 KB serialised, 6 findings), far below anything that hurts.
+MAX_YAML_CHARS = 32_000  # raw front matter or sidecar text, before parsing
+MAX_STRING = 2_000  # characters in one text value (and one key)
+MAX_ITEMS = 64  # items in one list, keys in one mapping
+MAX_DEPTH = 4  # document -> findings list -> finding -> value
+MAX_TOTAL = 16_000  # characters of the whole metadata serialised as JSON
+_SCALARS = (str, int, float, bool, dt.date, type(None))
+
+
 class FrontMatterError(ValueError):
     pass
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases (the YAML "billion laughs")."""
+
+    def fetch_alias(self) -> None:
+        raise yaml.scanner.ScannerError(None, None, "YAML aliases (*name) are not allowed", self.get_mark())
+
+    def fetch_anchor(self) -> None:
+        raise yaml.scanner.ScannerError(None, None, "YAML anchors (&name) are not allowed", self.get_mark())
+
+
+def parse_yaml(text: str, what: str = "front matter") -> Any:
+    """Parse untrusted YAML: size-capped, no anchors or aliases, only safe types.
+
+    Raises:
+        FrontMatterError: text too long, not valid YAML, aliases, or nesting too deep.
+    """
+    if len(text) > MAX_YAML_CHARS:
+        raise FrontMatterError(f"{what} is {len(text):,} characters; the limit is {MAX_YAML_CHARS:,}")
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(f"{what} is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise FrontMatterError(f"{what} is nested too deeply") from None
+
+
+def check_limits(meta: dict[str, Any], what: str = "metadata", max_total: int = MAX_TOTAL) -> None:
+    """Raise FrontMatterError when any value of ``meta`` is over the limits above."""
+
+    def walk(value: Any, path: str, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise FrontMatterError(f"{what} is nested more than {MAX_DEPTH} levels deep at '{path}'")
+        if isinstance(value, str):
+            if len(value) > MAX_STRING:
+                raise FrontMatterError(f"{what} '{path}' is {len(value):,} characters; the limit is {MAX_STRING:,}")
+        elif isinstance(value, (list, tuple)):
+            if len(value) > MAX_ITEMS:
+                raise FrontMatterError(f"{what} '{path}' has {len(value)} items; the limit is {MAX_ITEMS}")
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]", depth + 1)
+        elif isinstance(value, dict):
+            if len(value) > MAX_ITEMS:
+                raise FrontMatterError(f"{what} '{path or 'top level'}' has {len(value)} keys; the limit is {MAX_ITEMS}")
+            for k, v in value.items():
+                key = str(k)
+                if len(key) > MAX_STRING:
+                    raise FrontMatterError(f"{what} has a key of {len(key):,} characters")
+                walk(v, f"{path}.{key}" if path else key, depth + 1)
+        elif not isinstance(value, _SCALARS):
+            raise FrontMatterError(f"{what} '{path}' has an unsupported value type ({type(value).__name__})")
+
+    walk(meta, "", 0)
+    size = len(json.dumps(meta, default=str))
+    if size > max_total:
+        raise FrontMatterError(f"{what} is {size:,} characters serialised; the limit is {max_total:,}")
 
 
 def split_front_matter(raw: str) -> tuple[dict[str, Any], str, int]:
@@ -25,10 +99,7 @@ def split_front_matter(raw: str) -> tuple[dict[str, Any], str, int]:
     m = _FENCE.match(raw)
     if not m:
         return {}, raw, 0
-    try:
-        data = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise FrontMatterError(f"front matter is not valid YAML: {exc}") from None
+    data = parse_yaml(m.group(1)) or {}
     if not isinstance(data, dict):
         raise FrontMatterError("front matter must be a mapping of field: value")
     return data, raw[m.end():], m.group(0).count("\n")
@@ -60,6 +131,7 @@ def validate(meta: dict[str, Any], *, strict: bool = False) -> dict[str, Any]:
     requires title, doc_type, audience, date, tags and summary, and vendor on contracts that
     name one and on every audit.
     """
+    check_limits(meta)
     out = dict(meta)
     required = ("title", "doc_type", "audience", "date", "tags", "summary") if strict else ()
     for f in required:

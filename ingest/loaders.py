@@ -13,10 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from assistant.core.types import Document
-from ingest.frontmatter import FrontMatterError, split_front_matter, validate
+from ingest.frontmatter import MAX_YAML_CHARS, FrontMatterError, parse_yaml, split_front_matter, validate
 from ingest.normalize import normalize
 
 SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
@@ -24,6 +22,7 @@ MAX_PDF_PAGES = 2000
 MAX_EXTRACTED_CHARS = 20_000_000
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200
+MAX_DERIVED_TITLE = 300
 
 
 def is_skipped_name(name: str) -> bool:
@@ -50,12 +49,17 @@ def _stem_title(path: Path) -> str:
 
 
 def _sidecar(path: Path, source: str) -> dict[str, Any]:
+    """The ``<file>.meta.yaml`` beside ``path`` ({} when none), parsed with the same bounds as front matter."""
     side = path.with_name(path.name + ".meta.yaml")
     if not side.exists():
         return {}
     try:
-        data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        if side.stat().st_size > MAX_YAML_CHARS * 4:  # checked before reading: a sidecar is never big
+            raise LoadError(source, f"sidecar {side.name} is larger than {MAX_YAML_CHARS * 4:,} bytes")
+        data = parse_yaml(side.read_text(encoding="utf-8"), f"sidecar {side.name}") or {}
+    except FrontMatterError as exc:
+        raise LoadError(source, str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise LoadError(source, f"sidecar {side.name} is unreadable: {exc}") from None
     if not isinstance(data, dict):
         raise LoadError(source, f"sidecar {side.name} must be a mapping")
@@ -244,7 +248,8 @@ def _finish(source: str, text: str, meta: dict[str, Any], title: str, strict: bo
         meta = validate(meta, strict=strict)
     except FrontMatterError as exc:
         raise LoadError(source, f"invalid metadata: {exc}") from None
-    title = str(meta.get("title") or title)
+    # A title found in the file (heading, PDF or DOCX properties) is capped like any metadata value.
+    title = str(meta.get("title") or title.strip()[:MAX_DERIVED_TITLE])
     doc_type = str(meta.get("doc_type") or "document")
     meta.setdefault("audience", "all")
     return Document(source=source, text=text, title=title, doc_type=doc_type, metadata=meta)

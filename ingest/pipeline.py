@@ -17,7 +17,8 @@ from assistant.core.embeddings import Embedder
 from assistant.core.findings import tag_chunks
 from assistant.core.settings import Settings
 from assistant.core.store import ChromaStore
-from assistant.core.types import Chunk
+from assistant.core.types import Chunk, Document
+from ingest import policy
 from ingest.loaders import SUPPORTED, LoadError, is_skipped_name, load
 from ingest.lock import IngestLock
 from ingest.manifest import Manifest, file_hash
@@ -33,6 +34,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (source, what the upload policy corrected)
     chunks_written: int = 0
     chunks_removed: int = 0
     embedded: int = 0
@@ -51,6 +53,8 @@ class IngestReport:
         ]
         for source, reason in self.failed:
             lines.append(f"FAILED {source}: {reason}")
+        for source, note in self.notes:
+            lines.append(f"NOTE {source}: {note}")
         return "\n".join(lines)
 
 
@@ -100,10 +104,14 @@ class Ingester:
         chunk_overlap: int = 32,
         max_bytes: int | None = 50_000_000,
         batch_size: int = 64,
+        upload_dir_name: str | None = "uploads",
     ):
         self.store, self.embedder, self.manifest, self.root = store, embedder, manifest, root
         self.chunk_size, self.chunk_overlap = chunk_size, chunk_overlap
         self.max_bytes, self.batch_size = max_bytes, batch_size
+        # Files under this folder of the root are uploads: their metadata is bounded by ingest.policy.
+        self.upload_root = (root / upload_dir_name).resolve() if upload_dir_name else None
+        self._titles: dict[str, str] | None = None  # title key -> source, read lazily for uploads
 
     def run(
         self,
@@ -185,6 +193,8 @@ class Ingester:
         """The file's chunks, or None (with the reason on the report) when it cannot be ingested."""
         try:
             doc = load(p, source, self.max_bytes)
+            if self.upload_root is not None and p.resolve().is_relative_to(self.upload_root):
+                doc = self._bound_upload(doc, p, report)
             chunks = split(doc, self.embedder.count_tokens, self.chunk_size, self.chunk_overlap)
             tag_chunks(doc.metadata.get("findings") or [], chunks)
             return chunks
@@ -193,6 +203,23 @@ class Ingester:
         except Exception as exc:  # a loader bug must not sink the run; report it per file
             report.failed.append((source, f"unexpected {type(exc).__name__}: {exc}"))
         return None
+
+    def _bound_upload(self, doc: Document, p: Path, report: IngestReport) -> Document:
+        """Apply the upload policy (``ingest/policy.py``) and put its corrections on the report."""
+        record = policy.read_record(p, file_hash(p))
+        if self._titles is None:  # every title in the collection, once per run that meets an upload
+            self._titles = {}
+            for res in self.store._pages(["metadatas"]):  # metadata only: no texts, no vectors
+                for m in res["metadatas"]:
+                    self._titles.setdefault(policy.title_key(str(m.get("title", ""))), str(m.get("source", "")))
+
+        def taken(title: str) -> bool:
+            return self._titles.get(policy.title_key(title), doc.source) != doc.source
+
+        doc, notes = policy.apply(doc, record, taken)
+        self._titles.setdefault(policy.title_key(doc.title), doc.source)
+        report.notes += [(doc.source, n) for n in notes]
+        return doc
 
 
 class _Batch:
@@ -245,7 +272,7 @@ def run_ingest(
     with IngestLock(settings.index_dir, settings.collection, wait=wait):
         ing = Ingester(
             store, embedder, manifest, settings.knowledge_root, settings.chunk_size, settings.chunk_overlap,
-            int(settings.max_file_mb * 1e6), settings.embedding_batch_size,
+            int(settings.max_file_mb * 1e6), settings.embedding_batch_size, settings.upload_dir_name,
         )
         return ing.run(path, rebuild=rebuild, progress=progress, show_bar=show_bar)
 

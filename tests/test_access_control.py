@@ -1,7 +1,8 @@
 """Access control through the running app: sign-in, roles, restricted documents, uploads.
 
 A second app process with a users file (bcrypt hashes): a staff user never sees a restricted
-document through the Gradio API or the findings table, and may not upload; an auditor sees
+document through the Gradio API or the findings table, and gets no upload controls (the upload
+route refuses staff); an auditor sees
 the restricted audit notes. Passwords never appear in the app's log.
 """
 
@@ -81,14 +82,15 @@ def test_findings_table_and_upload_follow_the_role(secured_app, browser, tmp_pat
         text = table.inner_text()
         assert "HV-2025-01" in text  # visible to everyone
         assert "NW-2024-01" not in text and "MH-2026-01" not in text  # restricted to auditors
+        # Staff get the reason instead of upload controls, and the upload route itself refuses them
+        # (tests/test_security.py::test_probe5_only_roles_that_may_upload_reach_the_upload_route).
         page.get_by_role("tab", name="Upload").click()
-        doc = tmp_path / "note.md"
-        doc.write_text("# Note\n\nA staff member tries to add this.\n")
-        page.set_input_files("#upload-files input[type=file]", [str(doc)])
-        page.locator('#upload-files a[download="note.md"]').wait_for()
-        page.click("#upload-btn")
-        page.wait_for_selector("#upload-result .role-denied, #upload-result .upload-row", timeout=60_000)
-        assert page.locator("#upload-result .role-denied").count() == 1
+        page.wait_for_selector("#upload-result .role-denied")
+        assert page.locator("#upload-files input[type=file]").count() == 0
+        assert page.locator("#upload-btn").count() == 0 or not page.locator("#upload-btn").is_visible()
+        r = ctx.request.post(secured_app.url + "gradio_api/upload",
+                             multipart={"files": {"name": "note.md", "mimeType": "text/markdown", "buffer": b"# Note\n"}})
+        assert r.status == 403
         assert not (secured_app.upload_dir / "note.md").exists()
     finally:
         ctx.close()

@@ -2,7 +2,8 @@
 
 Audit documents list their findings in front matter (id, area, severity, status, owner,
 due_date), each status as of the document's date. A finding's current record is the one from
-the latest-dated audit document that lists it. Ingest tags the chunks that discuss a finding
+the latest-dated *curated* audit document that lists it (uploads never set a finding's status;
+see ``ingest/policy.py``). Ingest tags the chunks that discuss a finding
 with its id (found by the ids the front matter declares, whatever their format); retrieval
 filters on the current status; the app and the CLI show the rows built here.
 """
@@ -18,6 +19,12 @@ SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")  # most seve
 STATUSES: tuple[str, ...] = ("open", "closed")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 FIELDS: tuple[str, ...] = ("id", "area", "severity", "status", "owner", "due_date")
+UPLOADED_BY = "uploaded_by"  # metadata key the upload policy sets on every uploaded document
+
+
+def is_curated(metadata: dict[str, Any]) -> bool:
+    """Whether a document's metadata comes from the curated knowledge base rather than an upload."""
+    return UPLOADED_BY not in metadata
 
 
 def _id_pattern(ids: Iterable[str]) -> re.Pattern[str] | None:
@@ -69,10 +76,14 @@ def current_findings(documents: Iterable[tuple[str, dict[str, Any]]]) -> dict[st
 
 
 def audit_documents(chunks: Iterable[Chunk]) -> list[tuple[str, dict[str, Any]]]:
-    """``(source, front matter)`` of every audit document among ``chunks`` (once per document)."""
+    """``(source, front matter)`` of every curated audit document among ``chunks`` (once per document).
+
+    Uploads are skipped even when they claim to be audits (defence in depth: the upload policy
+    already drops their findings), so only the curated record decides a finding's status.
+    """
     seen: dict[str, dict[str, Any]] = {}
     for c in chunks:
-        if c.doc_type == "audit" and c.source not in seen:
+        if c.doc_type == "audit" and c.source not in seen and is_curated(c.metadata):
             seen[c.source] = c.metadata
     return list(seen.items())
 
