@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
-from assistant.answering.units import sectioned_units, statement_units
+from assistant.core.units import sectioned_units, statement_units
 from assistant.core.types import Chunk, Citation, Statement
 
 MAX_STATEMENTS = 12

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 from assistant.answering.compose import Context, Pick, compose
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
-from assistant.answering.units import sectioned_units
+from assistant.core.units import sectioned_units
 from assistant.core.text import tokens
 from assistant.core.types import Answer, Chunk
 
