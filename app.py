@@ -36,20 +36,10 @@ from assistant.feedback import FeedbackStore
 from assistant.ratelimit import SignInLimiter
 from assistant.uploads import UPLOAD_TYPES, ingest_files
 from assistant.web import render, views
-from assistant.web.forms import ALL, choice, collect_filters
+from assistant.web.forms import ALL, DOC_TYPES, EXAMPLES, choice, collect_filters
+from assistant.web.review_tab import review_tab
 from assistant.web.gate import LOCAL, Gate, UploadRegistry, start_sweeper
 
-DOC_TYPES = ["guidance", "contract", "audit"]
-EXAMPLES = [
-    ("Manager", "What must our contract say about data encryption?"),
-    ("New staff", "How do we vet a new BPO provider?"),
-    ("Auditor", "What did past audits find at Northwind about access reviews?"),
-    ("Auditor", "Which findings are still open?"),
-]
-# Temporary uploads no handler received are deleted once older than TEMP_MAX_AGE_S (Gradio's
-# delete_cache for the files it tracks, gate.sweep for the app's own temporary folder).
-TEMP_MAX_AGE_S = int(os.environ.get("ASSISTANT_UPLOAD_TEMP_MAX_AGE_S", "3600"))
-TEMP_SWEEP_S = max(1, min(600, TEMP_MAX_AGE_S // 2))
 SIGN_IN_LIMITER = SignInLimiter()  # 5 failures a user or 20 an address in 5 minutes lock it for 5
 UPLOADS = UploadRegistry()  # who uploaded each temporary file: shared by the gate and the upload handler
 
@@ -340,7 +330,10 @@ def build_app(assistant: Assistant, settings: Settings, users: UserStore | None 
     if users is None and settings.users_file:
         users = load_users(settings.users_file)
     ctx = Ctx(assistant, settings, users, FeedbackStore(settings.feedback_db), uploads)
-    with gr.Blocks(title="Outsourcing guidance assistant", delete_cache=(TEMP_SWEEP_S, TEMP_MAX_AGE_S)) as demo:
+    # Temporary uploads no handler received are deleted once older than upload_temp_max_age_s (Gradio's
+    # delete_cache for the files it tracks, gate.sweep for the app's own temporary folder).
+    age = settings.upload_temp_max_age_s
+    with gr.Blocks(title="Outsourcing guidance assistant", delete_cache=(max(1, min(600, age // 2)), age)) as demo:
         with gr.Row(elem_classes="app-header"):
             gr.Markdown("# Outsourcing guidance assistant\nAnswers from your organisation's knowledge base, with every statement cited.")
         status_box = gr.HTML(elem_id="status-box")
@@ -352,6 +345,8 @@ def build_app(assistant: Assistant, settings: Settings, users: UserStore | None 
                 found = findings_tab(ctx)
             with gr.Tab("Upload", id="upload"):
                 up = upload_tab(ctx, chat, found, status_box, settings_box)
+            with gr.Tab("Review a contract", id="review"):
+                review_tab(ctx)
             with gr.Tab("Settings", id="settings"):
                 settings_box.render()
 
@@ -409,7 +404,7 @@ def main() -> int:
         report = assistant.ingest(show_bar=False, wait=True)
         print(report.summary(), flush=True)
     temp = Path(os.environ.setdefault("GRADIO_TEMP_DIR", str((settings.index_dir / "upload-tmp").resolve())))
-    start_sweeper(temp, TEMP_SWEEP_S, TEMP_MAX_AGE_S)
+    start_sweeper(temp, max(1, min(600, settings.upload_temp_max_age_s // 2)), settings.upload_temp_max_age_s)
     demo = build_app(assistant, settings, users)
     demo.queue(default_concurrency_limit=2)
     demo.launch(**launch_options(settings, users))

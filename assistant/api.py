@@ -74,6 +74,12 @@ class Assistant:
         report = run_ingest(self.settings, self.store, self.ingest_embedder, self.manifest, path, rebuild=rebuild,
                             progress=progress, show_bar=show_bar, wait=wait)
         self.retriever.invalidate()
+        if path is None:
+            from assistant.review.playbook import playbook_problem
+
+            problem = playbook_problem(self.settings.knowledge_root)
+            if problem:
+                report.failed.append(("playbook.yaml", problem))
         return report
 
     @property
@@ -99,6 +105,17 @@ class Assistant:
     def vendors(self, role: str | None = None) -> list[str]:
         """Vendors named by the documents the role may see."""
         return self.retriever.corpus.vendors_for(audiences_for(role or self.settings.default_role))
+
+    def review(self, contract: str | Path, role: str | None = None, progress: Any = None):
+        """Check a contract (an indexed source, vendor or title, or a file to review without indexing
+        it) against knowledge/playbook.yaml: one row per requirement the role may see.
+
+        Raises:
+            ReviewError: when the contract cannot be found, read or reviewed (a ``ValueError``).
+        """
+        from assistant.review import review
+
+        return review(self, contract, role=role or self.settings.default_role, progress=progress)
 
     def stats(self) -> dict[str, Any]:
         corpus = self.retriever.corpus
@@ -144,6 +161,12 @@ class Assistant:
         if blocked is not None:
             yield blocked
             return
+        reviewed = self._review_answer(question, role)
+        if reviewed is not None:  # "does our Northwind contract meet our encryption standard?"
+            yield from reviewed.text.splitlines(keepends=True)
+            reviewed.timings = {"total_ms": (time.perf_counter() - t0) * 1000}
+            yield reviewed
+            return
         standalone, earlier_filters = self._standalone(question, history)
         f = Filters.from_dict({**earlier_filters, **(filters or {})}, role or self.settings.default_role)
         routing = self.retriever.route(standalone, f)
@@ -176,6 +199,12 @@ class Assistant:
                                 f"Your question is {len(question):,} characters long; the limit is {limit:,}. Please shorten it.")
         blocked = guard.check(question)
         return self._refuse(question, *blocked) if blocked else None
+
+    def _review_answer(self, question: str, role: str | None) -> Answer | None:
+        """The answer from the contract review when the question asks whether a contract meets our standards."""
+        from assistant.review.chat import review_answer
+
+        return review_answer(self, question, role or self.settings.default_role)
 
     def _evidence(self, routing: Routing, chunks: list[Chunk]) -> tuple[list[Candidate], dict[str, float]]:
         """The units that would answer, and the answerability signals (with the model's probability)."""

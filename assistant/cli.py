@@ -131,10 +131,26 @@ def cmd_suite(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, "-m", module, *args.rest])
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """``python -m ingest``, then the playbook's check (ingest reports a broken playbook like a bad file)."""
+    from assistant.core.settings import load_settings
+    from assistant.review.playbook import playbook_problem
+    from ingest.cli import run
+
+    rc = run(args)
+    if rc == 2 or getattr(args, "path", None):
+        return rc
+    problem = playbook_problem(load_settings(args.settings).knowledge_root)
+    if problem:
+        print(f"FAILED playbook.yaml: {problem}")
+        return max(rc, 1)
+    return rc
+
+
 def build_parser() -> argparse.ArgumentParser:
     from assistant.core.access import ROLES
     from assistant.core.findings import STATUSES
-    from ingest.cli import add_arguments as add_ingest_arguments, run as run_ingest
+    from ingest.cli import add_arguments as add_ingest_arguments
 
     p = argparse.ArgumentParser(prog="assistant", description="Outsourcing guidance assistant")
     p.add_argument("--settings", help="settings YAML file (default: ASSISTANT_SETTINGS_FILE or ./assistant.yaml)")
@@ -142,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ingest", help="ingest the knowledge base (incremental)")
     add_ingest_arguments(s)
-    s.set_defaults(fn=run_ingest)
+    s.set_defaults(fn=cmd_ingest)
 
     for name, fn, help_ in (("ask", cmd_ask, "answer a question with citations"), ("search", cmd_search, "raw retrieval")):
         s = sub.add_parser(name, help=help_)
@@ -181,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--collection")
     s.set_defaults(fn=cmd_import)
+
+    from assistant.review.cli import add_review_command
+
+    add_review_command(sub)
 
     for name in ("eval", "bench"):
         s = sub.add_parser(name, help=f"run the {name} suite (python -m evals{'' if name == 'eval' else '.bench'}; see evals/)")

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     users_file: Path | None = Field(None, description="YAML users file; sign-in is on when set.")
     feedback_db: Path = Field(Path(".index/feedback.sqlite3"))
     upload_dir_name: str = Field("uploads", description="Sub-folder of knowledge_root for uploads.")
+    upload_temp_max_age_s: int = Field(
+        3600, ge=1, le=7 * 86400,
+        description="Temporary upload files no handler received are deleted once older than this (seconds).",
+    )
 
     @field_validator("chunk_overlap")
     @classmethod

@@ -7,6 +7,14 @@ import re
 from typing import Any
 
 ALL = "All"  # the "no filter" choice of a dropdown
+DOC_TYPES = ["guidance", "contract", "audit"]
+EXAMPLES = [  # (who asks, question) shown on the empty chat
+    ("Manager", "What must our contract say about data encryption?"),
+    ("New staff", "How do we vet a new BPO provider?"),
+    ("Auditor", "What did past audits find at Northwind about access reviews?"),
+    ("Auditor", "Which findings are still open?"),
+    ("Manager", "Does our Northwind contract meet our encryption standard?"),
+]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -1,0 +1,115 @@
+"""Chat questions such as "does our Northwind contract meet our encryption standard?", answered
+from the same review: the requirement rows the question is about, each with its status, the
+contract's quote and the standard's quote as citations (exact offsets) and the quoted chunks as
+sources. ``review_answer`` returns None for any other question, so the normal path answers it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.core.access import audiences_for
+from assistant.core.text import tokens
+from assistant.core.types import Answer, Chunk, Citation, Statement
+from assistant.review.contract import ReviewError
+from assistant.review.playbook import Requirement
+from assistant.review.report import STATUS_LABEL
+from assistant.review.review import playbook_of, review
+
+_ASKS = re.compile(r"\b(?:meets?|meeting|compl(?:y|ies|iant|iance)|satisf(?:y|ies)|in line with|conforms?|match(?:es)?|"
+                   r"falls? short|weaker than|deviat\w*|gaps?|compare[sd]?|against|up to)\b", re.I)
+_STANDARD = re.compile(r"\b(?:standards?|playbook|polic(?:y|ies)|requirements?|model clauses?|clause library|our terms|"
+                       r"standard terms)\b", re.I)
+_CONTRACT = re.compile(r"\b(?:contract|agreement|deal|terms with)\b", re.I)
+# Words of the question that say "compliance" or name the contract, not which term is asked about.
+_FRAME = set(tokens("does do our the contract agreement meet meets comply complies compliant compliance satisfy "
+                    "standard standards playbook policy policies requirement requirements model clause clauses "
+                    "library terms term against with review check how compare match gap gaps up to kestrel", True))
+
+
+def is_compliance_question(question: str) -> bool:
+    """A question that asks whether a contract meets our standards (not what a document says)."""
+    return bool(_ASKS.search(question) and _STANDARD.search(question) and _CONTRACT.search(question))
+
+
+def _contract_source(assistant: Any, question: str, role: str) -> str | None:
+    """The executed contract the question names (by vendor or title) among those the role may see."""
+    corpus = assistant.retriever.corpus
+    audiences = audiences_for(role)
+    allowed = set(corpus.visible(audiences))
+    contracts = {s: corpus.chunks[idx[0]] for s, idx in corpus.neighbours.items()
+                 if idx[0] in allowed and corpus.chunks[idx[0]].doc_type == "contract"}
+    low = question.lower()
+    by_vendor = [s for s, c in contracts.items()
+                 if (v := c.metadata.get("vendor")) and re.search(rf"\b{re.escape(str(v).lower())}\b", low)]
+    if len(by_vendor) == 1:
+        return by_vendor[0]
+    source = assistant.retriever.resolve_document(question, audiences, explicit=False)
+    return source if source in contracts else None
+
+
+def _requirements_asked(question: str, reqs: list[Requirement], vendor_words: set[str]) -> list[Requirement]:
+    """The requirements whose topic or keywords share the question's subject words (all when none does)."""
+    words = set(tokens(question)) - _FRAME - vendor_words
+    scored = []
+    for r in reqs:
+        topic = set(tokens(r.topic))
+        keys = set(tokens(" ".join(r.keywords)))
+        s = 2 * len(words & topic) + len(words & keys)
+        if s:
+            scored.append((s, r))
+    if not scored:
+        return reqs
+    top = max(s for s, _ in scored)
+    return [r for s, r in scored if s >= max(2, top - 1)] or [r for s, r in scored if s == top]
+
+
+def review_answer(assistant: Any, question: str, role: str | None = None) -> Answer | None:
+    """A cited answer from the review when ``question`` asks whether a contract the role may see
+    meets our standards; None otherwise."""
+    question = (question or "").strip()
+    if not is_compliance_question(question):
+        return None
+    role = role or assistant.settings.default_role
+    source = _contract_source(assistant, question, role)
+    if source is None:
+        return None
+    corpus = assistant.retriever.corpus
+    first = corpus.chunks[corpus.neighbours[source][0]]
+    vendor_words = set(tokens(f"{first.metadata.get('vendor') or ''} {first.title}"))
+    book = playbook_of(assistant)
+    visible = [r for r in book.requirements if r.audience in audiences_for(role)]
+    asked = {r.id for r in _requirements_asked(question, visible, vendor_words)}
+    try:
+        rv = review(assistant, source, role=role)
+    except ReviewError:
+        return None
+    rows = [r for r in rv.rows if r.requirement in asked and r.status != "not_applicable"]
+    if not rows:
+        return None
+    citations: list[Citation] = []
+    sources: dict[str, Chunk] = {}
+    statements: list[Statement] = []
+    lines = [f"Review of **{rv.title}** against our standards ({len(rows)} requirement{'s' if len(rows) != 1 else ''}):", ""]
+    for row in rows:
+        refs = []
+        parts = [f"- **{row.topic}**: {STATUS_LABEL[row.status]} — {row.reason}."]
+        for label, c in (("The contract says", row.contract_quote), ("Our standard says", row.standard_quote)):
+            if c is None:
+                continue
+            n = len(citations) + 1
+            citations.append(Citation(**{**c.to_dict(), "n": n}))
+            refs.append(n)
+            chunk = corpus.by_id.get(c.chunk_id)
+            if chunk is not None:
+                sources.setdefault(c.chunk_id, corpus.chunks[chunk])
+            parts.append(f"{label}: \"{' '.join(c.quote.split())}\" [{n}].")
+        line = " ".join(parts)
+        lines.append(line)
+        statements.append(Statement(text=line, citations=refs, support=1.0, supported=True))
+    if len(rows) < len([r for r in rv.rows if r.status != "not_applicable"]):
+        lines += ["", f"Whole contract: {rv.summary['by_status']['meets']} of {rv.summary['assessed']} requirements met "
+                      "(`assistant review` or the Review tab has every row)."]
+    return Answer(question=question, text="\n".join(lines), citations=citations, sources=list(sources.values()),
+                  refused=False, backend="review", statements=statements, filters={"source": [source]})
