@@ -134,9 +134,13 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
             _server = None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
+    """Debian's headless Chromium through Playwright (never a downloaded browser).
+
+    Module-scoped on purpose: while Playwright's sync API is started it marks its event loop as
+    running in this thread, so ``asyncio.run`` (and pytest-asyncio) would fail in every later module.
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
