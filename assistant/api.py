@@ -56,14 +56,21 @@ class Assistant:
         from assistant.core.embeddings import make_embedder
         from ingest.manifest import Manifest
 
+        from assistant.retrieval.snapshot import Snapshots
+
         embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend)
         store = ChromaStore.open(settings, embedder.name, embedder.dimension)
-        manifest = Manifest.for_settings(settings)
+        # With a Chroma server the generation (and the ingest lock) are the server's: every replica
+        # sees an ingest made through any of them.
+        manifest = Manifest.for_settings(settings, store)
         if chat_model is None and settings.answer_backend != "extractive":
             from assistant.answering.llm import make_chat_model
 
             chat_model = make_chat_model(settings)
-        return cls(settings, embedder, store, manifest, chat_model)
+        assistant = cls(settings, embedder, store, manifest, chat_model)
+        assert settings.snapshot_dir is not None  # filled in by the settings validator
+        assistant.retriever.snapshots = Snapshots(settings.snapshot_dir, settings.collection)
+        return assistant
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest(self, path: Path | None = None, rebuild: bool = False, progress: Any = None, show_bar: bool | None = None,
@@ -80,6 +87,10 @@ class Assistant:
             problem = playbook_problem(self.settings.knowledge_root)
             if problem:
                 report.failed.append(("playbook.yaml", problem))
+        if self.retriever.snapshots is not None and (report.chunks_written or report.removed or rebuild):
+            # Write this generation's snapshot now, so every other process (replicas, restarts)
+            # maps it instead of reading the whole collection; this process then serves it too.
+            self.retriever.refresh(force=True)
         return report
 
     @property

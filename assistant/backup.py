@@ -15,7 +15,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
 from assistant.core.store import ChromaStore, ModelMismatchError
 from ingest.frontmatter import MAX_ITEMS, MAX_STRING, FrontMatterError, check_limits
@@ -136,8 +136,12 @@ def _rows(f: IO[str], dim: int) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def import_index(store: ChromaStore, manifest: Manifest, path: Path, batch: int = 1000) -> int:
+def import_index(store: ChromaStore, manifest: Manifest, path: Path, batch: int = 1000,
+                 after: Callable[[], Any] | None = None) -> int:
     """Replace the collection's content with the archive's; returns the number of chunks read.
+
+    ``after`` runs once the import is committed, e.g. ``lambda: assistant.retriever.refresh(force=True)``
+    to write the corpus snapshot that serving processes map (otherwise the first one rebuilds it).
 
     Raises:
         BackupError: a line over a size limit or of the wrong shape (nothing is changed).
@@ -174,4 +178,6 @@ def import_index(store: ChromaStore, manifest: Manifest, path: Path, batch: int 
             manifest.put(source, digest, chunks)
         manifest.bump()
         manifest.commit()
+    if after is not None:
+        after()
     return n

@@ -120,7 +120,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     a = _build(args)
     with IngestLock(a.settings.index_dir, a.settings.collection, wait=False):
-        n = import_index(a.store, a.manifest, Path(args.file))
+        # then write the corpus snapshot, so the serving processes map it instead of rebuilding
+        n = import_index(a.store, a.manifest, Path(args.file), after=lambda: a.retriever.refresh(force=True))
     print(f"imported {n} chunks into collection {a.settings.collection!r}")
     return 0
 

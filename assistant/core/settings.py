@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         Path(".index"),
         description="Local folder for the embedded Chroma store, the ingest manifest and the lock.",
     )
+    snapshot_dir: Path | None = Field(
+        None,
+        description="Folder of the corpus snapshots every serving process memory-maps instead of rebuilding "
+        "(default: index_dir/snapshot; a folder shared by the replicas of one Chroma server).",
+    )
     chroma_mode: Literal["embedded", "server"] = Field(
         "embedded", description="embedded: Chroma in index_dir; server: a Chroma server over HTTP."
     )
@@ -87,6 +92,12 @@ class Settings(BaseSettings):
         if size is not None and v >= size:
             raise ValueError(f"must be smaller than chunk_size ({size})")
         return v
+
+    @model_validator(mode="after")
+    def _default_snapshot_dir(self) -> "Settings":
+        if self.snapshot_dir is None:
+            self.snapshot_dir = self.index_dir / "snapshot"
+        return self
 
     @model_validator(mode="after")
     def _llm_needs_url(self) -> "Settings":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import time
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -10,6 +13,8 @@ import numpy as np
 from assistant.core.settings import Settings
 from assistant.core.text import date_int
 from assistant.core.types import Chunk
+
+log = logging.getLogger(__name__)
 
 # Metadata keys kept flat in Chroma so filters run inside the search.
 _FLAT = ("audience", "vendor", "date")
@@ -101,11 +106,17 @@ def make_client(settings: Settings):
 class ChromaStore:
     """Chunks with their vectors; records which embedding model filled it."""
 
-    def __init__(self, client: Any, name: str, model_name: str, dimension: int, create: bool = True):
+    def __init__(self, client: Any, name: str, model_name: str, dimension: int, create: bool = True,
+                 settings: Settings | None = None):
         self.client = client
         self.name = name
         self.model_name = model_name
         self.dimension = dimension
+        self._settings = settings  # set by open(): lets an embedded store reopen itself (see _reopen)
+        self._open_collection(create)
+
+    def _open_collection(self, create: bool) -> None:
+        client, name, model_name, dimension = self.client, self.name, self.model_name, self.dimension
         try:
             if create:
                 self.col = client.get_or_create_collection(
@@ -129,7 +140,7 @@ class ChromaStore:
 
     @classmethod
     def open(cls, settings: Settings, model_name: str, dimension: int) -> "ChromaStore":
-        return cls(make_client(settings), settings.collection, model_name, dimension)
+        return cls(make_client(settings), settings.collection, model_name, dimension, settings=settings)
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:
@@ -137,7 +148,34 @@ class ChromaStore:
         except (ModelMismatchError, ValueError, TypeError):
             raise
         except Exception as exc:
+            if getattr(fn, "__self__", None) is self.col and self._reopen():
+                try:  # once more, on the reopened collection
+                    return getattr(self.col, fn.__name__)(*args, **kwargs)
+                except Exception as again:
+                    exc = again
             raise StoreError(f"vector store unavailable while trying to {what}: {exc}") from exc
+
+    def _reopen(self) -> bool:
+        """Drop this process's cached Chroma system for an embedded store and open it afresh.
+
+        Embedded Chroma keeps per-process state (segment readers, id maps) that goes stale when
+        another process (``python -m ingest``, a killed ingest) writes the same folder; reads then
+        fail with errors such as "Error creating hnsw segment reader: Nothing found on disk" until
+        the process restarts. A fresh system reads what is on disk. False when not applicable.
+        """
+        if self._settings is None or self._settings.chroma_mode != "embedded":
+            return False
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        log.warning("Chroma store in %s changed under this process: reopening it", self._settings.chroma_path)
+        SharedSystemClient._identifier_to_system.pop(str(self._settings.chroma_path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(self._settings.chroma_path), None)
+        try:
+            self.client = make_client(self._settings)
+            self._open_collection(create=True)
+        except Exception:
+            return False
+        return True
 
     def count(self) -> int:
         return int(self._call("count chunks", self.col.count))
@@ -208,3 +246,112 @@ class ChromaStore:
 
     def drop(self) -> None:
         self._call("delete the collection", self.client.delete_collection, self.name)
+
+
+# -- state every replica shares (chroma_mode=server) ---------------------------------------------
+GENERATION_KEY = "generation"
+GENERATION_CHECK_S = 1.0  # how stale a replica's view of the generation may be
+LOCK_TTL_S = 120.0  # a lock not renewed for this long is treated as abandoned (its holder died)
+
+
+def lock_collection_name(collection: str) -> str:
+    """The name of the small collection whose existence is the ingest lock of ``collection``."""
+    name = f"{collection}.ingest-lock"
+    if len(name) <= 63:
+        return name
+    return f"{collection[:40]}-{hashlib.sha1(collection.encode()).hexdigest()[:10]}.ingest-lock"
+
+
+class SharedState:
+    """The ingest generation and the ingest lock of one collection, kept in the Chroma server.
+
+    The generation is a counter in the collection's metadata, bumped after each committed ingest
+    batch, so every replica sees a change within ``check_s``. The lock is a second, empty
+    collection: creating a collection is atomic on the server (a name exists once), so it is the
+    one compare-and-set Chroma offers. Its metadata names the holder and when the lock expires.
+    """
+
+    def __init__(self, client: Any, collection: str, check_s: float = GENERATION_CHECK_S):
+        self.client, self.collection, self.check_s = client, collection, check_s
+        self.lock_name = lock_collection_name(collection)
+        self._gen, self._read_at = 0, float("-inf")
+
+    def _col(self):
+        return self.client.get_collection(self.collection, embedding_function=None)
+
+    def generation(self) -> int:
+        """The collection's generation, read from the server at most every ``check_s`` seconds."""
+        now = time.monotonic()
+        if now - self._read_at >= self.check_s:
+            try:
+                meta = self._col().metadata or {}
+            except Exception as exc:
+                if "does not exist" in str(exc):
+                    meta = {}  # not created yet: nothing ingested
+                else:
+                    raise StoreError(f"vector store unavailable while reading the ingest generation: {exc}") from exc
+            self._gen, self._read_at = int(meta.get(GENERATION_KEY, 0)), now
+        return self._gen
+
+    def bump(self) -> int:
+        """Add one to the generation (the caller holds the ingest lock, so no bump is lost)."""
+        try:
+            col = self._col()
+            meta = dict(col.metadata or {})
+            n = int(meta.get(GENERATION_KEY, 0)) + 1
+            col.modify(metadata={**meta, GENERATION_KEY: n})  # modify replaces the metadata: keep the rest
+        except Exception as exc:
+            raise StoreError(f"vector store unavailable while bumping the ingest generation: {exc}") from exc
+        self._gen, self._read_at = n, time.monotonic()
+        return n
+
+    def holder(self) -> dict[str, Any] | None:
+        """The lock's metadata (owner, expires), or None when nobody holds it."""
+        try:
+            return dict(self.client.get_collection(self.lock_name, embedding_function=None).metadata or {})
+        except Exception as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise StoreError(f"vector store unavailable while reading the ingest lock: {exc}") from exc
+
+    def try_lock(self, owner: str, ttl: float = LOCK_TTL_S) -> dict[str, Any] | None:
+        """Take the lock for ``owner``; None on success, else the current holder's metadata.
+        An expired lock is removed first (its holder stopped renewing it)."""
+        for _ in range(3):
+            try:
+                self.client.create_collection(self.lock_name, metadata={"owner": owner, "expires": time.time() + ttl},
+                                              embedding_function=None)
+                return None
+            except Exception as exc:
+                if "already exists" not in str(exc):
+                    raise StoreError(f"vector store unavailable while taking the ingest lock: {exc}") from exc
+            held = self.holder()
+            if held is None:
+                continue  # released in between: try again
+            if float(held.get("expires", 0)) >= time.time():
+                return held
+            self._delete_lock()
+        return self.holder() or {"owner": "unknown"}
+
+    def renew(self, owner: str, ttl: float = LOCK_TTL_S) -> bool:
+        """Push the lock's expiry on; False when ``owner`` no longer holds it."""
+        try:
+            col = self.client.get_collection(self.lock_name, embedding_function=None)
+            if (col.metadata or {}).get("owner") != owner:
+                return False
+            col.modify(metadata={"owner": owner, "expires": time.time() + ttl})
+            return True
+        except Exception:
+            return False
+
+    def unlock(self, owner: str) -> None:
+        held = self.holder()
+        if held is not None and held.get("owner") == owner:
+            self._delete_lock()
+
+    def _delete_lock(self) -> None:
+        try:
+            self.client.delete_collection(self.lock_name)
+        except Exception as exc:
+            if "does not exist" not in str(exc):
+                raise StoreError(f"vector store unavailable while releasing the ingest lock: {exc}") from exc

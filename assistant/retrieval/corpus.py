@@ -6,6 +6,7 @@ Filters run inside both searches through ``Corpus.mask``; document routing reads
 from __future__ import annotations
 
 import re
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -26,11 +27,15 @@ _CODED = {
     "status": lambda c: c.metadata.get("status") or "",
 }
 
+Audiences = tuple[str, ...] | None
+Catalog = tuple[list[str], BM25Index, list[set[str]]]
+
 
 class Corpus:
-    """Every chunk of the collection with its vector, in one process's memory."""
+    """Every chunk of the collection with its vector, in one process's memory (or mapped from a
+    snapshot: ``from_arrays``, with ``chunks`` a ``snapshot.ChunkTable``)."""
 
-    def __init__(self, chunks: list[Chunk], vectors: np.ndarray | None = None):
+    def __init__(self, chunks: Sequence[Chunk], vectors: np.ndarray | None = None):
         self.chunks = chunks
         self.vectors = vectors if vectors is not None and len(vectors) == len(chunks) else None
         self.by_id = {c.id: i for i, c in enumerate(chunks)}
@@ -45,31 +50,67 @@ class Corpus:
         self.neighbours: dict[str, list[int]] = {}  # source -> chunk indices in document order
         for i in sorted(range(len(chunks)), key=lambda i: (chunks[i].source, chunks[i].start)):
             self.neighbours.setdefault(chunks[i].source, []).append(i)
-        self._catalogs: dict[tuple[str, ...] | None, tuple[list[str], BM25Index, list[set[str]]]] = {}
-        self._findings: dict[tuple[str, ...] | None, dict[str, dict]] = {}
+        self._init_caches()
 
-    def visible(self, audiences: tuple[str, ...] | None) -> list[int]:
-        """Rows whose audience is in ``audiences`` (all rows for None)."""
+    @classmethod
+    def from_arrays(cls, chunks: Sequence[Chunk], vectors: np.ndarray | None, bm25: BM25Index,
+                    codes: dict[str, np.ndarray], values: dict[str, dict[Any, int]], dates: np.ndarray,
+                    neighbours: dict[str, list[int]], by_id: dict[str, int] | None = None,
+                    catalogs: Callable[[Audiences], Catalog | None] | None = None) -> "Corpus":
+        """A corpus from parts already built (a snapshot's), without tokenising or coding anything.
+        ``catalogs``: reads a prebuilt routing catalog for a set of audiences (None: build it)."""
+        self = cls.__new__(cls)
+        self.chunks = chunks
+        self.vectors = vectors if vectors is not None and len(vectors) == len(chunks) else None
+        self.by_id = by_id if by_id is not None else {c.id: i for i, c in enumerate(chunks)}
+        self.bm25, self.codes, self.values, self.dates, self.neighbours = bm25, codes, values, dates, neighbours
+        self._init_caches(catalogs)
+        return self
+
+    def _init_caches(self, catalogs: Callable[[Audiences], Catalog | None] | None = None) -> None:
+        # Per set of audiences, built on first use: the corpus never changes once made.
+        self._catalogs: dict[Audiences, Catalog] = {}
+        self._findings: dict[Audiences, dict[str, dict]] = {}
+        self._vendors: dict[Audiences, list[str]] = {}
+        self._prebuilt = catalogs
+
+    def _metadata(self, i: int) -> dict[str, Any]:
+        """Row ``i``'s metadata (read only), without making a chunk when the rows are a snapshot's."""
+        get = getattr(self.chunks, "metadata", None)
+        return get(i) if get is not None else self.chunks[i].metadata
+
+    def _rows(self, audiences: Audiences) -> np.ndarray:
         if audiences is None:
-            return list(range(len(self.chunks)))
+            return np.arange(len(self.chunks))
         table = self.values["audience"]
         codes = [table[a] for a in audiences if a in table]
-        return np.flatnonzero(np.isin(self.codes["audience"], np.array(codes, dtype=np.int32))).tolist()
+        return np.flatnonzero(np.isin(self.codes["audience"], np.array(codes, dtype=np.int32)))
 
-    def findings_for(self, audiences: tuple[str, ...] | None) -> dict[str, dict]:
+    def visible(self, audiences: Audiences) -> list[int]:
+        """Rows whose audience is in ``audiences`` (all rows for None)."""
+        return self._rows(audiences).tolist()
+
+    def findings_for(self, audiences: Audiences) -> dict[str, dict]:
         """The current record of every finding, from the audit documents ``audiences`` may see only
         (so a restricted note never changes, or reveals, what another role is shown)."""
         if audiences not in self._findings:
-            self._findings[audiences] = current_findings(audit_documents(self.chunks[i] for i in self.visible(audiences)))
+            # Only audit rows can hold findings (audit_documents skips the rest): read just those, by code.
+            rows = self._rows(audiences)
+            audit = self.values["doc_type"].get("audit")
+            rows = rows[self.codes["doc_type"][rows] == audit] if audit is not None else rows[:0]
+            self._findings[audiences] = current_findings(audit_documents(self.chunks[i] for i in rows.tolist()))
         return self._findings[audiences]
 
     @property
     def findings(self) -> dict[str, dict]:
         return self.findings_for(None)
 
-    def vendors_for(self, audiences: tuple[str, ...] | None) -> list[str]:
+    def vendors_for(self, audiences: Audiences) -> list[str]:
         """Vendors named by documents ``audiences`` may see."""
-        return sorted({v for i in self.visible(audiences) if (v := self.chunks[i].metadata.get("vendor"))})
+        if audiences not in self._vendors:
+            seen = set(np.unique(self.codes["vendor"][self._rows(audiences)]).tolist())
+            self._vendors[audiences] = sorted(v for v, code in self.values["vendor"].items() if v and code in seen)
+        return list(self._vendors[audiences])
 
     @property
     def vendors(self) -> list[str]:
@@ -90,13 +131,16 @@ class Corpus:
             elif c.op == "any":
                 wanted = set(c.values)
                 for i in np.flatnonzero(m):
-                    if not wanted & set(self.chunks[i].metadata.get(c.key) or []):
+                    if not wanted & set(self._metadata(i).get(c.key) or []):
                         m[i] = False
         return m
 
-    def catalog(self, audiences: tuple[str, ...] | None = None) -> tuple[list[str], BM25Index, list[set[str]]]:
+    def catalog(self, audiences: Audiences = None) -> Catalog:
         """For reference routing, one entry a document ``audiences`` may see: the sources, a BM25
         index over title, file name, vendor and opening text, and each entry's name words."""
+        if audiences not in self._catalogs and self._prebuilt is not None:
+            if (found := self._prebuilt(audiences)) is not None:
+                self._catalogs[audiences] = found
         if audiences not in self._catalogs:
             allowed = set(self.visible(audiences))
             sources = [s for s, idx in self.neighbours.items() if idx[0] in allowed]

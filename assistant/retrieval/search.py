@@ -21,6 +21,7 @@ from assistant.retrieval import routing as routing_mod
 from assistant.retrieval.corpus import Corpus
 from assistant.retrieval.filters import Filters, where
 from assistant.retrieval.routing import Routing
+from assistant.retrieval.snapshot import Snapshots
 
 RRF_K = 60
 # Dense search is exact, in memory, when the filters leave at most this many chunks (routed
@@ -38,22 +39,38 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
 
 
 class Retriever:
-    """Dense + BM25 retrieval over one collection, refreshed when the index changes."""
+    """Dense + BM25 retrieval over one collection, refreshed when the index changes.
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, generation: Callable[[], int] | None = None):
+    ``snapshots``: where the corpus view is mapped from (``snapshot.Snapshots``) instead of being
+    read from the store and rebuilt in every process; None reads the store each time.
+    """
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, generation: Callable[[], int] | None = None,
+                 snapshots: Snapshots | None = None):
         self.store = store
         self.embedder = embedder
         self._generation = generation or (lambda: 0)
+        self.snapshots = snapshots
         self._corpus: Corpus | None = None
         self._loaded_gen = -1
         self._lock = threading.Lock()
 
     def refresh(self, force: bool = False) -> Corpus:
+        """The corpus of the current generation. ``force``: read the store again (and, with
+        snapshots, write the snapshot every other process then maps)."""
         gen = self._generation()
         with self._lock:
             if force or self._corpus is None or gen != self._loaded_gen:
-                self._corpus = Corpus(*self.store.get_with_vectors())
-                self._loaded_gen = gen
+                if self.snapshots is None:
+                    fresh: Corpus | None = Corpus(*self.store.get_with_vectors())
+                else:
+                    # None: another process is writing this generation's snapshot; keep answering
+                    # from the current view and look again on the next question.
+                    fresh = self.snapshots.corpus(self.store, gen, rebuild=force, current=self._generation,
+                                                  stale=self._corpus)
+                if fresh is not None:
+                    self._corpus, self._loaded_gen = fresh, gen
+            assert self._corpus is not None
             return self._corpus
 
     def invalidate(self) -> None:
