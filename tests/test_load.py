@@ -10,7 +10,6 @@ the figures go to evals/reports/load.md only under `make load` (LOAD_REPORT=1), 
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
