@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from assistant.web.forms import EXAMPLES
 from conftest_app import screenshot
 
 pytestmark = pytest.mark.browser
@@ -37,7 +38,7 @@ def pick(page, dropdown_id: str, option: str) -> None:
 
 def test_examples_on_empty_screen_and_cited_answer(page):
     examples = page.locator("#chatbot button.example")
-    assert examples.count() == 4
+    assert examples.count() == len(EXAMPLES)
     texts = " ".join(examples.all_inner_texts())
     for who in ("Manager", "New staff", "Auditor"):
         assert who in texts
