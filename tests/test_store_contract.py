@@ -15,7 +15,7 @@ from assistant.answering.answerability import Answerability
 from assistant.api import Assistant
 from assistant.core.embeddings import FakeEmbedder
 from assistant.retrieval.filters import Filters, where
-from assistant.core.store import ChromaStore, ModelMismatchError, StoreError
+from assistant.core.store import GENERATION_CHECK_S, ChromaStore, ModelMismatchError, StoreError
 from assistant.core.types import Chunk
 from tests.conftest import free_port, make_settings
 from tests.helpers import MD_DOC
@@ -120,6 +120,9 @@ def test_server_down_gives_clear_error_then_recovers(server_settings, embedder):
     a.answerability = Answerability(threshold=0.0)  # a one-document store: this suite tests the store, not refusals
     a.ingest(show_bar=False)
     server.stop()
+    # The generation is read from the server at most every GENERATION_CHECK_S; past that, a
+    # question needs the server (is the in-memory view still current?) and gets a clear error.
+    time.sleep(GENERATION_CHECK_S + 0.5)
     with pytest.raises(StoreError, match="vector store unavailable"):
         a.ask("Which cipher must data at rest use?")
     # The CLI reports it in one line, no traceback.
