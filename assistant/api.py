@@ -108,6 +108,14 @@ class Assistant:
         f = Filters.from_dict(filters, role or self.settings.default_role)
         return self.retriever.search(query, k, f, document=document)
 
+    def search_spans(
+        self, query: str, k: int | None = None, budget_chars: int | None = None, filters: dict[str, Any] | None = None,
+        role: str | None = None, document: str | None = None,
+    ) -> list[Any]:
+        """Evidence spans (``retrieval.spans.Span``) sized to the question, within ``budget_chars``."""
+        f = Filters.from_dict(filters, role or self.settings.default_role)
+        return self.retriever.search_spans(query, k, budget_chars, f, document=document)
+
     def findings(self, role: str | None = None) -> list[dict[str, Any]]:
         """The current record of every audit finding, from the audit documents the role may see."""
         rows = self.retriever.corpus.findings_for(audiences_for(role or self.settings.default_role))

@@ -163,3 +163,20 @@ class Retriever:
             if i is not None:
                 out.append((i, c.score))
         return out
+
+    def search_spans(self, query: str, k: int | None = None, budget_chars: int | None = None,
+                     filters: Filters | None = None, document: str | None = None) -> list[Any]:
+        """Evidence spans sized to the question (``spans.Span``: exact document offsets), best first:
+        statement units scored inside the top chunks, adjacent ones merged, at most ``k`` spans and
+        ``budget_chars`` characters (default 4,000); fewer when the rest is unlikely to be evidence."""
+        from assistant.retrieval import spans as spans_mod  # local: this module's imports are shared work
+
+        filters = filters or Filters()
+        routing = self.route(query, filters, document)
+        chunks = self.search_routed(routing, spans_mod.CANDIDATE_CHUNKS)
+        if not chunks:
+            return []
+        corpus = self.corpus
+        # Expansion terms come from the caller's whole view, not just the routed document.
+        visible = corpus.mask(filters.clauses(self.finding_ids(filters)))
+        return spans_mod.find_spans(corpus, routing.query, routing.vector, chunks, visible, k, budget_chars)
