@@ -4,7 +4,7 @@ Bounded in users, time and requests. The upload goes through the web app (Upload
 app's own process): the embedded Chroma store must have a single writer process, and a second
 process writing to the same folder while the app reads it makes the app's searches fail (seen
 with `assistant ingest` running beside the app). Teams that need several writers use a Chroma
-server. The p95 latency and the error count are asserted against evals/thresholds.yaml (load);
+server. The error count and a p95 regression bound are asserted against evals/thresholds.yaml (load);
 the figures go to evals/reports/load.md only under `make load` (LOAD_REPORT=1), never from a plain run.
 """
 
@@ -24,6 +24,7 @@ from evals.quality import load_thresholds
 from tests.conftest import cuad_corpus
 
 
+TARGET_P95_MS = 2000  # the product's target, reported; the test gate (thresholds.yaml) is looser
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 USERS = int(os.environ.get("LOAD_USERS", "20"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "120"))
@@ -112,6 +113,8 @@ def test_twenty_users_for_two_minutes_during_an_upload(app_server, page, tmp_pat
         f"| requests | errors | throughput (req/s) | p50 ms | p95 ms | app RSS start MB | app RSS end MB | app RSS max MB |\n"
         f"|---|---|---|---|---|---|---|---|\n"
         f"| {len(lat)} | {len(errors)} | {thr:.2f} | {p50:.0f} | {p95:.0f} | {mem[0]:.0f} | {mem[-1]:.0f} | {max(mem):.0f} |\n"
+        f"\nProduct target p95 < {TARGET_P95_MS} ms: {'met' if p95 < TARGET_P95_MS else 'MISSED'} "
+        f"(measure it alone on the machine; the test's gate in evals/thresholds.yaml is a regression bound).\n"
     )
     print(body)
     if os.environ.get("LOAD_REPORT"):
