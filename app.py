@@ -38,7 +38,7 @@ from assistant.uploads import UPLOAD_TYPES, ingest_files
 from assistant.web import render, views
 from assistant.web.forms import ALL, DOC_TYPES, EXAMPLES, choice, collect_filters
 from assistant.web.review_tab import review_tab
-from assistant.web.gate import LOCAL, Gate, UploadRegistry, start_sweeper
+from assistant.web.gate import LOCAL, Gate, UploadRegistry, start_sweeper, sweep_interval
 
 SIGN_IN_LIMITER = SignInLimiter()  # 5 failures a user or 20 an address in 5 minutes lock it for 5
 UPLOADS = UploadRegistry()  # who uploaded each temporary file: shared by the gate and the upload handler
@@ -333,7 +333,7 @@ def build_app(assistant: Assistant, settings: Settings, users: UserStore | None 
     # Temporary uploads no handler received are deleted once older than upload_temp_max_age_s (Gradio's
     # delete_cache for the files it tracks, gate.sweep for the app's own temporary folder).
     age = settings.upload_temp_max_age_s
-    with gr.Blocks(title="Outsourcing guidance assistant", delete_cache=(max(1, min(600, age // 2)), age)) as demo:
+    with gr.Blocks(title="Outsourcing guidance assistant", delete_cache=(sweep_interval(age), age)) as demo:
         with gr.Row(elem_classes="app-header"):
             gr.Markdown("# Outsourcing guidance assistant\nAnswers from your organisation's knowledge base, with every statement cited.")
         status_box = gr.HTML(elem_id="status-box")
@@ -404,7 +404,7 @@ def main() -> int:
         report = assistant.ingest(show_bar=False, wait=True)
         print(report.summary(), flush=True)
     temp = Path(os.environ.setdefault("GRADIO_TEMP_DIR", str((settings.index_dir / "upload-tmp").resolve())))
-    start_sweeper(temp, max(1, min(600, settings.upload_temp_max_age_s // 2)), settings.upload_temp_max_age_s)
+    start_sweeper(temp, sweep_interval(settings.upload_temp_max_age_s), settings.upload_temp_max_age_s)
     demo = build_app(assistant, settings, users)
     demo.queue(default_concurrency_limit=2)
     demo.launch(**launch_options(settings, users))

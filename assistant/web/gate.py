@@ -124,6 +124,11 @@ def sweep(root: Path, max_age_s: float, now: float | None = None) -> int:
     return removed
 
 
+def sweep_interval(max_age_s: int) -> int:
+    """How often to sweep temporary uploads of at most ``max_age_s``: half that age, 1 s to 10 minutes."""
+    return max(1, min(600, max_age_s // 2))
+
+
 def start_sweeper(root: Path, every_s: float, max_age_s: float) -> threading.Thread:
     """A daemon thread that runs ``sweep`` every ``every_s`` seconds."""
 
