@@ -29,62 +29,70 @@ MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # signals gave a fitted model with signs that made no sense and did worse on cross-validation).
 FEATURES = (
     "dense_max", "focus_sent", "unknown", "unknown_common", "names_missing", "type_missing", "live", "own_company",
-    "routed",
+    "routed", "type_expected",
 )
 
-# The kind of answer a question asks for (after the usual question taxonomy: a person, an
-# organisation, money, a percentage, a count, a period, a date, contact details) and what a
+# The kind of answer a question asks for (after the usual question taxonomy: contact details, a person, an
+# organisation, a percentage, money, a count, a period, a date; checked in that order) and what a
 # sentence must contain to give it. Questions asking for a description have no type.
 _UNIT = r"(?:hours?|days?|business days?|working days?|weeks?|months?|years?|minutes?|quarters?)"
 _NUMBER_WORD = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|sixty|ninety|hundred)"
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+\b")
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "person": (
-        re.compile(r"\b(?:what is the name of|who (?:is|was) (?:the|our|their|its) (?!\w+ (?:of|for) )\w+|"
-                   r"(?:name|names) of (?:the )?(?:person|individual|employee|manager|officer|head|contact|owner|administrator)|"
-                   r"which (?:person|individual|employee|administrator|manager|staff member)s?)\b", re.I),
-        _CAPITALISED,
-    ),
-    "organisation": (
-        re.compile(r"\bwhich (?:\w+ )?(?:company|companies|firm|firms|insurer|insurers|bank|banks|agency|agencies|client|clients|"
-                   r"competitor|competitors|law firm|auditor firm|organisation|organization)\b|\bwho (?:insures|audits|owns|acquired)\b", re.I),
-        _CAPITALISED,
-    ),
-    "money": (
-        re.compile(r"\b(?:how much (?:money|did|do|does|will|would|is|are|was|were)\b.{0,40}\b(?:pay|paid|cost|charge|spend|spent|"
-                   r"budget|earn|owe|fine|fined|invoice)|what (?:is|was|are|were) (?:the |our |their |its )?(?:price|cost|budget|"
-                   r"salary|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend)\b|(?:maximum|minimum) (?:fine|penalty)|"
-                   r"(?:fine|penalty|penalties) (?:amount|tiers?|levels?))", re.I),
-        re.compile(r"(?:EUR|USD|GBP|PHP|INR|€|\$|£)\s?\d|\d[\d,.]*\s?(?:million|m|bn|k)?\s?(?:euros?|dollars?|pounds?|EUR|USD)\b|"
-                   r"\b\d+(?:\.\d+)?\s?(?:times|x) (?:the )?(?:annual |yearly |monthly )?(?:fees?|charges?)", re.I),
-    ),
-    "percent": (
-        re.compile(r"\b(?:what|which) (?:percentage|per ?cent|share|proportion|rate)\b|\bhow much\b.{0,30}%", re.I),
-        re.compile(r"\d\s?%|\bper ?cent\b", re.I),
-    ),
-    "count": (
-        re.compile(r"\bhow many (?!hours|days|weeks|months|years|business days|working days|minutes)(?P<noun>[a-z-]+)", re.I),
-        re.compile(rf"\b{_NUMBER_WORD}\b", re.I),
-    ),
-    "period": (
-        re.compile(r"\b(how (?:long|fast|quickly|soon|often)|within how|how many (?:hours|days|weeks|months|years|business days|"
-                   r"working days|minutes)|what (?:is the )?(?:deadline|notice period|time ?limit|time ?frame|retention period))\b", re.I),
-        re.compile(rf"\b{_NUMBER_WORD}[ -](?:calendar |business |working )?{_UNIT}\b|\b(annual(?:ly)?|quarterly|monthly|weekly|"
-                   r"daily|yearly|same day|immediately|without undue delay|every \w+)\b", re.I),
-    ),
-    "date": (
-        re.compile(r"\b(when (?:is|was|were|did|does|do|will)|what date|which (?:date|year|month)|by when|since when|"
-                   r"on what date)\b", re.I),
-        re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
-                   r"december)\b|\d{4}-\d{2}-\d{2}", re.I),
-    ),
     "contact": (
         re.compile(r"\b(phone|telephone|mobile|e-?mail address|contact details|postal address|fax number|website|url|"
                    r"street address|office address)\b", re.I),
         re.compile(r"\+?\d[\d ()-]{7,}\d|[\w.+-]+@[\w-]+\.[\w.]+|https?://|\bwww\.|\b\d+\s+\w+\s+(?:street|road|avenue|st|rd)\b", re.I),
     ),
+    "person": (
+        re.compile(r"\b(?:what is the name of|who (?:is|was) (?:the|our|their|its) (?!\w+ (?:of|for) )\w+|"
+                   r"who (?:sits|sat|signed|sent|approved|chairs|leads|runs|made|took|wrote|decided)\b|"
+                   r"(?:name|names) of (?:the )?(?:person|individual|employee|manager|officer|head|contact|owner|administrator)|"
+                   r"which (?:[A-Za-z-]+ ){0,2}(?:person|individual|employee|administrator|manager|staff member|member of staff|"
+                   r"officer|engineer|analyst|agent|clerk|supervisor|director|coordinator|representative|signatory)s?\b)", re.I),
+        _CAPITALISED,
+    ),
+    "organisation": (
+        re.compile(r"\bwhich (?:[A-Za-z-]+ ){0,2}(?:company|companies|firm|firms|insurer|insurers|bank|banks|agency|agencies|"
+                   r"client|clients|customer|customers|competitor|competitors|law firm|organisation|organization|"
+                   r"recycler|dealer|broker|consultancy)\b|\bwho (?:insures|audits|owns|acquired|bought)\b", re.I),
+        _CAPITALISED,
+    ),
+    "percent": (
+        re.compile(r"\b(?:what|which) (?:[A-Za-z-]+ ){0,2}(?:percentage|per ?cent|share|proportion)\b|\bhow much\b.{0,30}%", re.I),
+        re.compile(r"\d\s?%|\bper ?cent\b", re.I),
+    ),
+    "money": (
+        re.compile(r"\b(?:how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)|"
+                   r"what (?:is |was |are |were )?(?:the |our |their |its )?(?:[A-Za-z-]+ ){0,2}(?:price|prices|cost|costs|budget|"
+                   r"salary|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|rate|rates|premium|charge|charges|"
+                   r"amount|worth)\b|(?:maximum|minimum) (?:fine|penalty)|(?:fine|penalty|penalties) (?:amount|tiers?|levels?))",
+                   re.I),
+        re.compile(r"(?:EUR|USD|GBP|PHP|INR|€|\$|£)\s?\d|\d[\d,.]*\s?(?:million|m|bn|k)?\s?(?:euros?|dollars?|pounds?|EUR|USD)\b|"
+                   r"\b\d+(?:\.\d+)?\s?(?:times|x) (?:the )?(?:annual |yearly |monthly )?(?:fees?|charges?)", re.I),
+    ),
+    "count": (
+        re.compile(r"\bhow many (?!hours|days|weeks|months|years|business days|working days|minutes)[a-z-]+|"
+                   r"\bwhat (?:[\w-]+ ){0,3}(?:figure|figures|number|total|tally)\b", re.I),
+        re.compile(rf"\b{_NUMBER_WORD}\b", re.I),
+    ),
+    "period": (
+        re.compile(r"\b(how (?:long|fast|quickly|soon|often)|how much (?:notice|warning|time)|within how|how many (?:hours|days|weeks|months|years|business days|"
+                   r"working days|minutes)|what (?:is the )?(?:deadline|notice period|time ?limit|time ?frame|retention period))\b", re.I),
+        re.compile(rf"\b{_NUMBER_WORD}[ -](?:calendar |business |working )?{_UNIT}\b|\b(annual(?:ly)?|quarterly|monthly|weekly|"
+                   r"daily|yearly|same day|immediately|without undue delay|every \w+)\b", re.I),
+    ),
+    "date": (
+        re.compile(r"\b(when (?:was|were|did|had)|when (?:is|are) .{0,40}\bdue|what date|which (?:date|year|month)|by when|"
+                   r"since when|on what date|what (?:is|was) the (?:\w+ )?(?:due|closing|effective|start|end) date)\b", re.I),
+        re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
+                   r"december)\b|\d{4}-\d{2}-\d{2}", re.I),
+    ),
 }
 
+
+# A number that counts something: not part of a date or id, not followed by a unit of time or a percent sign.
+_COUNT = re.compile(rf"(?<![\w.-])(?P<n>{_NUMBER_WORD})(?![\w-]|[.,]\d|\s?%|\s+(?:calendar |business |working )?{_UNIT}\b)", re.I)
 
 # A question about the organisation's own affairs (its own staff, departments, budgets), not its vendors.
 _OWN = re.compile(r"\b(?:our own|in-house|internal(?:ly)?|(?:our|kestrel'?s?) (?:own )?(?:employees|staff|departments?|"
@@ -136,9 +144,12 @@ def provides(kind: str, question: str, sentence: str) -> bool:
         else:  # an organisation's own name, not a generic one ("Internal Audit")
             names = [n for n in names if set(n.lower().split()) - _INSTITUTIONAL]
         return bool(names)
-    if kind == "count":
-        noun = asks.search(question).group("noun").lower().rstrip("s")[:6]
-        return bool(re.search(rf"\b{_NUMBER_WORD}\s+(?:[\w-]+\s+){{0,3}}{re.escape(noun)}", sentence, re.I))
+    if kind == "count":  # a number the question does not already give, not a date, a period or a percentage
+        given = set(re.findall(r"\d[\d,.]*", question))
+        for m in _COUNT.finditer(sentence):
+            if m.group("n") not in given and not re.fullmatch(r"(?:19|20)\d\d", m.group("n")):
+                return True
+        return False
     return bool(gives.search(sentence))
 
 
@@ -196,7 +207,7 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "unknown_common": sum(w for t, w in weights.items() if not known(t) and t in everyday) / total,
         "names_missing": sum(1 for n in qnames if n.lower() not in found) / max(1, len(qnames)),
         "type_expected": float(kind is not None),
-        "type_missing": float(kind is not None and not any(provides(kind, ev.question, t) for t in ev.sentences[:3])),
+        "type_missing": float(kind is not None and not any(provides(kind, ev.question, t) for t in ev.sentences)),
         "live": float(bool(_LIVE.search(ev.question))),
         "routed": float(ev.routed),
         "focus_top": sum(w for t, w in weights.items() if t in top_terms) / total,

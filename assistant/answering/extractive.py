@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from assistant.answering.answerability import expected_type, provides
 from assistant.answering.compose import Context, Pick, compose
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
 from assistant.core.units import sectioned_units
@@ -14,7 +15,7 @@ from assistant.core.types import Answer, Chunk
 
 MAX_CHOSEN = 7
 PER_CHUNK = 3
-MAX_EMBEDDED = 10  # units re-scored by embedding: the main cost of an extractive answer
+MAX_EMBEDDED = 16  # units re-scored by embedding: the main cost of an extractive answer
 EMBED_CHARS = 240  # a long unit is judged by its opening: cost grows with length (bench.md)
 RELATIVE_CUTOFF = 0.6
 ABSOLUTE_MIN = 0.45
@@ -62,6 +63,7 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     weights = {t: idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
     wants_number = bool(_NUMERIC_Q.search(question))
+    kind = expected_type(question)  # a unit that gives the kind of answer asked for ranks higher
     cands: list[Candidate] = []
     for ci, c in enumerate(chunks):
         prior = 0.2 / (1 + ci)
@@ -77,6 +79,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
             cover = sum(weights[t] for t in q_terms & st) / total
             context = 0.3 * sum(weights[t] for t in (q_terms & header_terms) - st) / total
             score = cover + context + prior + (0.1 if wants_number and _HAS_NUMBER.search(unit) else 0.0)
+            if kind and provides(kind, question, unit):
+                score += 0.1
             cands.append(Candidate(score, ci, u.start, u.end, section))
     cands.sort(key=lambda x: (-x.score, x.ci, x.start))
     if embedder is not None and cands:
