@@ -195,7 +195,7 @@ class Assistant:
         if not chosen or not self.answerability.answerable(signals):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None:
-            ans = yield from self._llm_answer(routing.query, chunks)
+            ans = yield from self._llm_answer(routing.query, chunks, self._llm_sources(routing, f, chunks))
         else:
             lookup = CorpusLookup(self.retriever.corpus, f.audiences)
             ans = extractive_answer(routing.query, chunks, self._idf, self.embedder, routing.vector, lookup, chosen)
@@ -272,19 +272,33 @@ class Assistant:
                     carried[key] = vals
         return standalone, carried
 
-    def _llm_answer(self, question: str, chunks: list[Chunk]):
+    def _llm_sources(self, routing: Routing, f: Filters, chunks: list[Chunk]) -> list[Chunk]:
+        """What the LLM reads and cites: evidence spans sized to the question within
+        ``llm_context_chars`` (exact offsets), or the top chunks when spans are off or find nothing."""
+        budget = self.settings.llm_context_chars
+        if not budget:
+            return chunks
+        corpus = self.retriever.corpus
+        spans = self.retriever.spans_routed(routing, f, budget_chars=budget)
+        out = [s.as_chunk(corpus.chunks[corpus.by_id[s.chunk_id]]) for s in spans if s.chunk_id in corpus.by_id]
+        return out or chunks
+
+    def _llm_answer(self, question: str, chunks: list[Chunk], sources: list[Chunk] | None = None):
+        """The LLM's answer from ``sources`` (default: ``chunks``), citations verified against them;
+        the extractive answer from ``chunks`` when the model is down or cites nothing usable."""
         from assistant.answering.llm import LLMError, stream_answer
 
+        sources = sources or chunks
         parts: list[str] = []
         try:
-            for delta in stream_answer(self.chat_model, question, chunks, self.settings.organisation):
+            for delta in stream_answer(self.chat_model, question, sources, self.settings.organisation):
                 parts.append(delta)
                 yield delta
         except LLMError as exc:
             ans = extractive_answer(question, chunks, self._idf, self.embedder)
             ans.notice = f"The language model is unavailable ({exc}); showing an extractive answer instead."
             return ans
-        ans = verify.verify_answer(question, "".join(parts).strip(), chunks, self.embedder, self.settings.answer_backend)
+        ans = verify.verify_answer(question, "".join(parts).strip(), sources, self.embedder, self.settings.answer_backend)
         if ans is None:
             ans = extractive_answer(question, chunks, self._idf, self.embedder)
             ans.notice = "The language model returned an answer without usable citations; showing an extractive answer instead."

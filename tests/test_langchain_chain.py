@@ -376,3 +376,43 @@ def test_llm_chain_on_the_knowledge_base_verifies_with_the_real_model(kb):
     assert not ans.refused and [s.supported for s in ans.statements] == [True, False]
     assert_quotes_exact(ans)
     assert_child_runs(rec)
+
+
+class _RecordingChat:
+    """A chat model that records the prompt it is given and replies with a fixed text."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply, self.prompts = reply, []
+
+    def stream(self, messages: Any, *args: Any, **kwargs: Any):
+        from langchain_core.messages import AIMessageChunk
+
+        self.prompts.append(messages[-1].content)
+        yield AIMessageChunk(content=self.reply)
+
+
+def _source_bodies(prompt: str) -> list[str]:
+    import re
+
+    return re.findall(r'<source id="\d+"[^>]*>\n(.*?)\n</source>', prompt, flags=re.S)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("budget", [300, 0])
+def test_the_llm_reads_spans_within_its_budget_and_cites_them(assistant, budget):
+    a = Assistant(assistant.settings.model_copy(update={"llm_context_chars": budget, "answer_backend": "openai"}),
+                  assistant.embedder, assistant.store, assistant.manifest, _RecordingChat(f"{AES} [1]"),
+                  answerability=assistant.answerability)
+    ans = a.ask(ENCRYPT_Q)
+    bodies = _source_bodies(a.chat_model.prompts[-1])
+    chunks = a.search(ENCRYPT_Q, k=a.settings.top_k)
+    if budget:  # spans: at most the budget, each the document's exact text at its offsets
+        assert sum(map(len, bodies)) <= budget and len(bodies) >= 1
+        for s in ans.sources:
+            holder = next(c for c in a.retriever.corpus.chunks if c.source == s.source and c.start <= s.start and s.end <= c.end)
+            assert holder.text[s.start - holder.start:s.end - holder.start] == s.text
+        assert sum(map(len, bodies)) < sum(len(c.text) for c in chunks)
+    else:  # whole chunks
+        assert bodies == [c.text for c in chunks]
+    assert not ans.refused and ans.citations[0].quote == AES
+    assert_quotes_exact(ans)

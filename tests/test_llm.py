@@ -53,12 +53,12 @@ def llm_server():
     proc.wait(20)
 
 
-def llm_assistant(kb, url: str, timeout: float = 120.0):
+def llm_assistant(kb, url: str, timeout: float = 120.0, context_chars: int = 0):
     from assistant.api import Assistant
     from assistant.answering.llm import make_chat_model
 
     s = Settings(**{**kb.settings.model_dump(), "answer_backend": "openai", "llm_base_url": url,
-                    "llm_model": "gemma-270m", "llm_timeout": timeout, "top_k": 3})
+                    "llm_model": "gemma-270m", "llm_timeout": timeout, "top_k": 3, "llm_context_chars": context_chars})
     return Assistant(s, kb.embedder, kb.store, kb.manifest, make_chat_model(s))
 
 
@@ -92,6 +92,33 @@ def test_streams_and_verifies_every_citation(kb, llm_server):
     assert len(deltas) > 1, "the answer was not streamed"
     assert "unavailable" not in final.notice  # the server answered
     assert final.refused != bool(final.citations)  # either a refusal or a cited answer, never an uncited one
+    assert_verified(final)
+
+
+def test_the_model_reads_and_cites_spans_sized_to_the_question(kb, llm_server):
+    a = llm_assistant(kb, llm_server[0], context_chars=1200)
+    prompts: list[str] = []
+    model = a.chat_model
+
+    class Recording:  # the real model, with the prompt it was sent kept
+        def stream(self, messages, *args, **kwargs):
+            prompts.append(messages[-1].content)
+            return model.stream(messages, *args, **kwargs)
+
+    a.chat_model = Recording()
+    final = a.ask("How quickly must a vendor notify Kestrel of a security incident?", role="manager")
+    assert "unavailable" not in final.notice and prompts
+    bodies = re.findall(r'<source id="\d+"[^>]*>\n(.*?)\n</source>', prompts[-1], flags=re.S)
+    assert bodies and sum(map(len, bodies)) <= 1200  # spans within the budget, not three whole chunks
+    corpus = a.retriever.corpus
+    texts = [c.text for c in corpus.chunks]
+    assert all(any(b in t for t in texts) for b in bodies)  # each is the documents' own text
+    assert final.refused != bool(final.citations)
+    if not final.notice:  # the model's own answer (not the extractive fallback): it cites the spans it read
+        assert [s.text for s in final.sources] == bodies
+        for s in final.sources:
+            holder = next(c for c in corpus.chunks if c.source == s.source and c.start <= s.start and s.end <= c.end)
+            assert holder.text[s.start - holder.start:s.end - holder.start] == s.text
     assert_verified(final)
 
 

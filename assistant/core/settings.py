@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     llm_api_key_env: str = Field("OPENAI_API_KEY", description="Name of the env variable holding the key.")
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_temperature: float = Field(0.0, ge=0, le=2)
+    llm_context_chars: int = Field(
+        4000, ge=0, le=200_000,
+        description="Evidence handed to an LLM, in characters: spans sized to the question, cited with exact "
+                    "offsets (0: the top_k whole chunks).",
+    )
     organisation: str = Field(
         "Kestrel Group", min_length=1, max_length=200,
         description="Name of the organisation whose knowledge base this is (used in the LLM prompt).",

@@ -169,14 +169,17 @@ class Retriever:
         """Evidence spans sized to the question (``spans.Span``: exact document offsets), best first:
         statement units scored inside the top chunks, adjacent ones merged, at most ``k`` spans and
         ``budget_chars`` characters (default 4,000); fewer when the rest is unlikely to be evidence."""
+        filters = filters or Filters()
+        return self.spans_routed(self.route(query, filters, document), filters, k, budget_chars)
+
+    def spans_routed(self, routing: Routing, filters: Filters, k: int | None = None,
+                     budget_chars: int | None = None) -> list[Any]:
+        """``search_spans`` for a question already routed (the answerer's path)."""
         from assistant.retrieval import spans as spans_mod  # local: this module's imports are shared work
 
-        filters = filters or Filters()
-        routing = self.route(query, filters, document)
         chunks = self.search_routed(routing, spans_mod.CANDIDATE_CHUNKS)
         if not chunks:
             return []
-        corpus = self.corpus
         # Expansion terms come from the caller's whole view, not just the routed document.
-        visible = corpus.mask(filters.clauses(self.finding_ids(filters)))
-        return spans_mod.find_spans(corpus, routing.query, routing.vector, chunks, visible, k, budget_chars)
+        visible = self.corpus.mask(filters.clauses(self.finding_ids(filters)))
+        return spans_mod.find_spans(self.corpus, routing.query, routing.vector, chunks, visible, k, budget_chars)

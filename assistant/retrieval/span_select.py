@@ -40,6 +40,14 @@ class Span:
     def __len__(self) -> int:
         return self.end - self.start
 
+    def as_chunk(self, holder: Chunk) -> Chunk:
+        """The span as a passage an answerer reads and cites: its own id and offsets, the document
+        metadata of ``holder`` (the chunk it starts in)."""
+        return Chunk(id=Chunk.make_id(self.source, self.start, self.end, self.text), text=self.text, source=self.source,
+                     title=self.title or holder.title, doc_type=holder.doc_type, section=self.section, start=self.start,
+                     end=self.end, page=holder.page, metadata=dict(holder.metadata), score=self.score, line=self.line,
+                     signals=dict(self.signals))
+
 
 def _text_between(chunks: Sequence[Chunk], source: str, start: int, end: int) -> str | None:
     """The document's text ``[start:end)`` from any chunk that covers it (None when none does)."""
