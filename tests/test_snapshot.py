@@ -87,6 +87,16 @@ def test_a_mapped_snapshot_serves_what_the_store_serves(tmp_path):
         want = plain.search(q, k=6, filters=Filters.from_dict(spec, role=role))
         assert [(c.id, c.score, c.signals) for c in got] == [(c.id, c.score, c.signals) for c in want], (q, spec, role)
         assert [c.text for c in got] == [c.text for c in want]
+    # Span search reads the snapshot's unit table (no text splitting) and finds exactly the same spans.
+    assert b.unit_table is not None and a.unit_table is None and mapped_file(b.unit_table["terms"])
+    found = 0
+    for q, spec in itertools.product(QUERIES, SPECS[:4]):
+        f = Filters.from_dict(spec, role="auditor")
+        got = [(x.source, x.start, x.end, x.text, round(x.score, 6)) for x in reader.search_spans(q, budget_chars=1500, filters=f)]
+        want = [(x.source, x.start, x.end, x.text, round(x.score, 6)) for x in plain.search_spans(q, budget_chars=1500, filters=f)]
+        assert got == want, (q, spec)
+        found += len(got)
+    assert found > 10
 
 
 @pytest.mark.unit

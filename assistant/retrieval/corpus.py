@@ -73,6 +73,9 @@ class Corpus:
         self._findings: dict[Audiences, dict[str, dict]] = {}
         self._vendors: dict[Audiences, list[str]] = {}
         self._prebuilt = catalogs
+        # Every chunk's candidate evidence units as flat arrays (``spans.unit_table``), when a
+        # snapshot supplies them; otherwise span search splits chunks on first use.
+        self.unit_table: dict[str, np.ndarray] | None = None
 
     def _metadata(self, i: int) -> dict[str, Any]:
         """Row ``i``'s metadata (read only), without making a chunk when the rows are a snapshot's."""

@@ -16,6 +16,8 @@ collection or model is removed and rebuilt. Inside:
   code tables, the BM25 vocabulary, the documents in order;
 * ``bm25-*.npy``: the BM25 matrix (CSC: data, indices, indptr) and idf, memory-mapped, so a query
   pages in only its terms' columns. (Not ``scipy.sparse.save_npz``: a zip cannot be mapped.)
+* ``units-*.npy``: span search's unit table (``spans.unit_table``): every chunk's statement units,
+  their offsets and term ids, memory-mapped, so span search splits and tokenises no text per query;
 * ``catalog-<n>.json`` / ``.npz``: the routing catalog of each role's audiences (read on first use),
   so the first routed question does not tokenise every document's opening again.
 """
@@ -43,10 +45,11 @@ from assistant.core.store import ChromaStore
 from assistant.core.types import Chunk
 from assistant.retrieval.corpus import Audiences, Catalog, Corpus
 from assistant.retrieval.lexical import BM25Index
+from assistant.retrieval.spans import UNIT_ARRAYS, unit_table
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: the span search's unit table
 KEEP = 2  # snapshots kept per collection: the newest, and the one before for readers still mapping it
 _BM25 = ("data", "indices", "indptr", "idf")
 
@@ -153,6 +156,8 @@ def write(corpus: Corpus, key: Key, folder: Path) -> None:
     np.save(folder / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
     for name, arr in _bm25_arrays(corpus.bm25).items():
         np.save(folder / f"bm25-{name}.npy", arr)
+    for name, arr in unit_table(corpus).items():
+        np.save(folder / f"units-{name}.npy", arr)
     audience_sets = list(dict.fromkeys([None, *ROLE_AUDIENCES.values()]))
     for j, audiences in enumerate(audience_sets):
         sources, index, names = corpus.catalog(audiences)
@@ -226,8 +231,13 @@ def read(folder: Path, key: Key) -> Corpus:
             log.warning("cannot read routing catalog %d of %s (%s); building it", j, folder, exc)
             return None
 
-    return Corpus.from_arrays(chunks, vectors, bm25, codes, values, cols["dates"], neighbours,
-                              {cid: i for i, cid in enumerate(tables["ids"])}, catalog)
+    corpus = Corpus.from_arrays(chunks, vectors, bm25, codes, values, cols["dates"], neighbours,
+                                {cid: i for i, cid in enumerate(tables["ids"])}, catalog)
+    units = {name: np.load(folder / f"units-{name}.npy", mmap_mode="r") for name in UNIT_ARRAYS}
+    if len(units["chunk_ptr"]) != n + 1 or int(units["chunk_ptr"][-1]) != len(units["start"]):
+        raise ValueError("a unit table that does not match the chunks")
+    corpus.unit_table = units
+    return corpus
 
 
 def _bm25_arrays(index: BM25Index) -> dict[str, np.ndarray]:

@@ -20,6 +20,9 @@ A unit's score is a logistic model over signals that cost no model call at query
   idf-weighted mean of its terms' vectors, compared with the (centred) question embedding;
 * the strength of its neighbours (evidence runs over consecutive sentences) and its length.
 
+Units come from the snapshot's unit table when there is one (split at ingest, memory-mapped);
+a corpus built in memory splits each chunk on first use and caches it.
+
 The weights were fitted on two thirds of the CUAD contracts (``python -m evals.legalbench
 --fit-spans``); the other third is held out for the report.
 """
@@ -117,14 +120,21 @@ class SpanIndex:
             self.term_vectors = tv
         self._units: dict[str, list[tuple[int, int, np.ndarray, frozenset[int]]]] = {}
         self._headings: dict[str, frozenset[int]] = {}  # title + section + heading -> term ids
+        self._stored_heads: dict[int, frozenset[int]] = {}  # the same, by the unit table's context number
         self._lock = threading.Lock()
 
     def term_ids(self, text: str) -> np.ndarray:
-        vocab = self.vocab
-        return np.array(sorted({vocab[t] for t in tokens(text) if t in vocab}), dtype=np.int64)
+        return _term_ids(self.vocab, text)
 
     def units(self, chunk: Chunk) -> list[tuple[int, int, np.ndarray, frozenset[int]]]:
         """(start, end, term ids, heading term ids) of each candidate unit (``unit_spans``), offsets in the chunk."""
+        table = self.corpus.unit_table
+        row = self.corpus.by_id.get(chunk.id) if table is not None else None
+        if row is not None:  # split when the snapshot was written: no text work at query time
+            a, b = int(table["chunk_ptr"][row]), int(table["chunk_ptr"][row + 1])
+            ptr, heads = table["terms_ptr"], table["head"]
+            return [(int(table["start"][u]), int(table["end"][u]), np.asarray(table["terms"][ptr[u]:ptr[u + 1]]),
+                     self._stored_heading(int(heads[u]))) for u in range(a, b)]
         got = self._units.get(chunk.id)
         if got is None:
             got = []
@@ -140,6 +150,58 @@ class SpanIndex:
                     self._headings.clear()
                 self._units[chunk.id] = got
         return got
+
+    def _stored_heading(self, h: int) -> frozenset[int]:
+        got = self._stored_heads.get(h)
+        if got is None:
+            table = self.corpus.unit_table
+            ptr = table["head_ptr"]
+            got = self._stored_heads[h] = frozenset(np.asarray(table["head_terms"][ptr[h]:ptr[h + 1]]).tolist())
+        return got
+
+
+def _term_ids(vocab: dict[str, int], text: str) -> np.ndarray:
+    return np.array(sorted({vocab[t] for t in tokens(text) if t in vocab}), dtype=np.int64)
+
+
+UNIT_ARRAYS = ("chunk_ptr", "start", "end", "terms_ptr", "terms", "head", "head_ptr", "head_terms")
+
+
+def unit_table(corpus: Any) -> dict[str, np.ndarray]:
+    """Every chunk's candidate units (``unit_spans``) and their term ids as flat arrays, in
+    ``UNIT_ARRAYS`` order: what a snapshot stores so that span search splits no text at query time.
+    Units of chunk ``i`` are rows ``chunk_ptr[i]:chunk_ptr[i + 1]``; offsets are within the chunk;
+    ``head`` indexes the distinct title + section + heading contexts, whose term ids are ``head_terms``."""
+    vocab = corpus.bm25.vocab
+    chunk_ptr, start, end, terms_ptr, head, head_ptr = [0], [], [], [0], [], [0]
+    terms: list[np.ndarray] = []
+    head_terms: list[np.ndarray] = []
+    contexts: dict[str, int] = {}
+    n_terms = 0
+    for c in corpus.chunks:
+        for s, e, heading in unit_spans(c.text, c.section):
+            context = f"{c.title} {c.section} {heading}"
+            h = contexts.get(context)
+            if h is None:
+                h = contexts[context] = len(contexts)
+                head_terms.append(_term_ids(vocab, context))
+                head_ptr.append(head_ptr[-1] + len(head_terms[-1]))
+            ids = _term_ids(vocab, c.text[s:e])
+            terms.append(ids)
+            n_terms += len(ids)
+            terms_ptr.append(n_terms)
+            start.append(s)
+            end.append(e)
+            head.append(h)
+        chunk_ptr.append(len(start))
+
+    def flat(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, dtype=np.int32)
+
+    return {"chunk_ptr": np.array(chunk_ptr, dtype=np.int64), "start": np.array(start, dtype=np.int32),
+            "end": np.array(end, dtype=np.int32), "terms_ptr": np.array(terms_ptr, dtype=np.int64), "terms": flat(terms),
+            "head": np.array(head, dtype=np.int32), "head_ptr": np.array(head_ptr, dtype=np.int64),
+            "head_terms": flat(head_terms)}
 
 
 def unit_spans(text: str, section: str) -> list[tuple[int, int, str]]:
