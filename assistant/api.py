@@ -19,6 +19,7 @@ from assistant.core.access import audiences_for
 from assistant.core.embeddings import Embedder, vocabulary
 from assistant.core.settings import Settings
 from assistant.core.store import ChromaStore
+from assistant.core.threads import limit_blas_threads
 from assistant.core.types import Answer, Chunk
 from assistant.retrieval.corpus import CorpusLookup
 from assistant.retrieval.filters import Filters
@@ -41,6 +42,7 @@ class Assistant:
         chat_model: Any | None = None,
         answerability: Answerability | None = None,
     ):
+        limit_blas_threads()  # numpy's BLAS threads otherwise starve the embedding model's (core/threads.py)
         self.settings = settings
         self.embedder = embedder
         self.store = store

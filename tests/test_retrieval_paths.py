@@ -83,3 +83,15 @@ def test_bench_slices_whole_documents():
     assert slice_sources(docs, 1) == ["a.txt"]
     assert slice_sources(docs, 6) == ["a.txt", "b.txt"]
     assert slice_sources(docs, 100) == ["a.txt", "b.txt", "c.txt"]
+
+
+@pytest.mark.unit
+def test_an_assistant_gives_numpy_blas_one_thread(tmp_path):
+    """numpy's BLAS threads starve the embedding model's on a small machine (assistant/core/threads.py)."""
+    from threadpoolctl import threadpool_info
+
+    from tests.fakes import fake_assistant
+
+    fake_assistant(tmp_path)
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert blas and all(p["num_threads"] == 1 for p in blas)

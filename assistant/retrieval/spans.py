@@ -131,10 +131,15 @@ class SpanIndex:
         table = self.corpus.unit_table
         row = self.corpus.by_id.get(chunk.id) if table is not None else None
         if row is not None:  # split when the snapshot was written: no text work at query time
-            a, b = int(table["chunk_ptr"][row]), int(table["chunk_ptr"][row + 1])
-            ptr, heads = table["terms_ptr"], table["head"]
-            return [(int(table["start"][u]), int(table["end"][u]), np.asarray(table["terms"][ptr[u]:ptr[u + 1]]),
-                     self._stored_heading(int(heads[u]))) for u in range(a, b)]
+            a, b = (int(x) for x in table["chunk_ptr"][row:row + 2])
+            if a == b:
+                return []
+            ptr = np.asarray(table["terms_ptr"][a:b + 1])  # whole slices: indexing a mapped array per item is slow
+            ids = np.asarray(table["terms"][ptr[0]:ptr[-1]], dtype=np.int64)
+            parts = np.split(ids, (ptr[1:-1] - ptr[0]).tolist())
+            return [(s, e, t, self._stored_heading(h)) for s, e, t, h in zip(
+                np.asarray(table["start"][a:b]).tolist(), np.asarray(table["end"][a:b]).tolist(), parts,
+                np.asarray(table["head"][a:b]).tolist())]
         got = self._units.get(chunk.id)
         if got is None:
             got = []
