@@ -148,12 +148,13 @@ class ChromaStore:
         except (ModelMismatchError, ValueError, TypeError):
             raise
         except Exception as exc:
+            error = exc
             if getattr(fn, "__self__", None) is self.col and self._reopen():
                 try:  # once more, on the reopened collection
                     return getattr(self.col, fn.__name__)(*args, **kwargs)
                 except Exception as again:
-                    exc = again
-            raise StoreError(f"vector store unavailable while trying to {what}: {exc}") from exc
+                    error = again
+            raise StoreError(f"vector store unavailable while trying to {what}: {error}") from error
 
     def _reopen(self) -> bool:
         """Drop this process's cached Chroma system for an embedded store and open it afresh.
