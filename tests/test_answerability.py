@@ -102,4 +102,3 @@ def test_the_question_form_is_a_signal():
     short = feats("Who insures the vendor?", ["x y z"])
     scenario = feats("A vendor's laptop with our files was stolen last night. How long do they have to tell us?", ["x y z"])
     assert short["multi_sentence"] == 0.0 and scenario["multi_sentence"] == 1.0
-    assert scenario["q_terms"] > short["q_terms"] > 0.0

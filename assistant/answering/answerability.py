@@ -7,7 +7,7 @@ capitalised names) the sentences and their sections cover; how much of the quest
 knowledge base's vocabulary knows at all; whether the kind of answer asked for (a duration, an
 amount, a date, a person or role, contact details) is present in the sentences; and whether the
 question asks for live information a static knowledge base cannot hold; and the question's form
-(how many content terms, whether it sets out a scenario first). A small logistic
+(whether it sets out a scenario before asking). A small logistic
 regression combines them; its weights live in ``answerability.json`` beside ``calibration.json``
 and are refitted by ``python -m evals --calibrate`` on the calibration split of the golden set.
 """
@@ -30,7 +30,7 @@ MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # signals gave a fitted model with signs that made no sense and did worse on cross-validation).
 FEATURES = (
     "dense_max", "focus_sent", "unknown", "unknown_common", "names_missing", "type_missing", "live", "own_company",
-    "routed", "type_expected", "q_terms", "multi_sentence",
+    "routed", "type_expected", "multi_sentence",
 )
 
 # The kind of answer a question asks for (after the usual question taxonomy: contact details, a person, an
@@ -215,9 +215,9 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "missing_known": sum(missing) / total,
         "rarest_missing": max(missing, default=0.0) / max(max(weights.values(), default=1.0), 1e-6),
         "own_company": float(bool(_OWN.search(ev.question)) and not _VENDOR_WORDS.search(ev.question)),
-        # The question's form: similarity runs lower for long questions and for scenarios that
-        # set out a situation before asking, so the model weighs the other signals by these.
-        "q_terms": math.log1p(len(q_terms)),
+        # The question's form: similarity runs lower for scenarios that set out a situation before
+        # asking. (Question length was tried too: it helped cross-validation a little but refused
+        # short questions such as "Show me the findings rated critical.")
         "multi_sentence": float(len(re.findall(r"[.?!:;](?:\s|$)", ev.question.strip())) > 1),
     }
 
