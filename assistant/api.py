@@ -42,7 +42,7 @@ class Assistant:
         chat_model: Any | None = None,
         answerability: Answerability | None = None,
     ):
-        limit_blas_threads()  # numpy's BLAS threads otherwise starve the embedding model's (core/threads.py)
+        limit_blas_threads(settings.blas_threads)  # numpy's BLAS threads otherwise starve the embedding model's (core/threads.py)
         self.settings = settings
         self.embedder = embedder
         self.store = store

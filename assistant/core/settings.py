@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
     max_question_chars: int = Field(2000, ge=10, le=100_000)
+    blas_threads: int = Field(
+        1, ge=0, le=256,
+        description="Threads for numpy's BLAS in a serving process (0: the library default). More than one lets "
+                    "its spinning threads starve the embedding model's on a small machine.",
+    )
     host: str = Field("127.0.0.1", description="Address the web app binds to.")
     port: int = Field(7860, ge=1, le=65535)
     users_file: Path | None = Field(None, description="YAML users file; sign-in is on when set.")
