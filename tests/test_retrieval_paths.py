@@ -95,3 +95,13 @@ def test_an_assistant_gives_numpy_blas_one_thread(tmp_path):
     fake_assistant(tmp_path)
     blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
     assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+@pytest.mark.unit
+def test_a_blas_library_loaded_after_the_assistant_gets_one_thread_too(tmp_path):
+    import os
+
+    from tests.fakes import fake_assistant
+
+    fake_assistant(tmp_path)
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == "1"  # read by any OpenBLAS loaded from now on

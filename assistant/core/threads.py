@@ -10,16 +10,15 @@ Those products are too small to gain from threads, so BLAS gets one unless the
 
 from __future__ import annotations
 
-_done = False
+import os
 
 
 def limit_blas_threads(n: int = 1) -> None:
-    """Limit the BLAS libraries loaded so far (numpy's OpenBLAS) to ``n`` threads (0: leave them be).
-    The first call in a process decides."""
-    global _done
-    if _done or n <= 0:
+    """Limit the BLAS libraries loaded so far (numpy's OpenBLAS, scipy's own) to ``n`` threads, and
+    those loaded later through ``OPENBLAS_NUM_THREADS`` unless it is set already (0: leave them be)."""
+    if n <= 0:
         return
-    _done = True
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(n))
     import numpy  # noqa: F401  (loads the BLAS library this limits)
     from threadpoolctl import threadpool_limits
 
