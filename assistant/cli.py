@@ -133,19 +133,21 @@ def cmd_suite(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """``python -m ingest``, then the playbook's check (ingest reports a broken playbook like a bad file)."""
+    """``python -m ingest`` through the Assistant: the playbook is checked (a broken one is reported
+    like a bad file) and the new generation's corpus snapshot is written, so serving processes map
+    it instead of each rebuilding it."""
+    from assistant.api import Assistant
     from assistant.core.settings import load_settings
-    from assistant.review.playbook import playbook_problem
-    from ingest.cli import run
 
-    rc = run(args)
-    if rc == 2 or getattr(args, "path", None):
-        return rc
-    problem = playbook_problem(load_settings(args.settings).knowledge_root)
-    if problem:
-        print(f"FAILED playbook.yaml: {problem}")
-        return max(rc, 1)
-    return rc
+    settings = load_settings(args.settings, **({"collection": args.collection} if args.collection else {}))
+    path = Path(args.path) if args.path else None
+    if path is not None and not path.exists():
+        print(f"error: {path} does not exist", file=sys.stderr)
+        return 2
+    a = Assistant.from_settings(settings)
+    report = a.ingest(path, rebuild=args.rebuild, show_bar=False if args.quiet else None, wait=args.wait)
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

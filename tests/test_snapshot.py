@@ -262,3 +262,23 @@ def test_import_writes_the_snapshot_through_its_hook(tmp_path, corpus_dir):
     restarted = Assistant.from_settings(dst_settings, embedder=EMB)
     assert isinstance(restarted.retriever.corpus.chunks, ChunkTable)
     assert "AES-256" in restarted.search("cipher for data at rest", k=1)[0].text
+
+
+@pytest.mark.integration
+def test_the_ingest_command_writes_the_snapshot(tmp_path, corpus_dir):
+    """``assistant ingest`` leaves the new generation's snapshot for the serving processes to map."""
+    import subprocess
+    import sys
+
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, corpus_dir)
+    (corpus_dir / "a.md").write_text(MD_DOC)
+    env = {"ASSISTANT_KNOWLEDGE_ROOT": str(corpus_dir), "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+           "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    cli = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--quiet"], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert cli.returncode == 0 and "added 1" in cli.stdout, cli.stdout + cli.stderr
+    folder = settings.index_dir / "snapshot" / "knowledge"
+    snaps = list(folder.glob("v*"))
+    assert len(snaps) == 1 and (snaps[0] / "meta.json").exists() and (snaps[0] / "units-terms.npy").exists()
