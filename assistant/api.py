@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+import numpy as np
+
 from assistant.answering import guard, verify
-from assistant.answering.answerability import Answerability, Evidence, features
+from assistant.answering.answerability import Answerability, Evidence, features, question_parts
 from assistant.answering.conversation import rewrite, user_turns
 from assistant.answering.extractive import Candidate, choose, extractive_answer, rank, refusal
 from assistant.core.access import audiences_for
@@ -233,6 +235,10 @@ class Assistant:
             return [], {}
         ranked = rank(routing.query, chunks, self._idf, self.embedder, routing.vector)
         chosen = choose(ranked, chunks)
+        parts = question_parts(routing.query)
+        vecs = [x.vec for x in ranked if x.vec is not None]
+        part_sims = (np.max(self.embedder.embed(parts) @ np.stack(vecs).T, axis=1).tolist()
+                     if len(parts) > 1 and vecs else [])
         ev = Evidence(
             question=routing.query,
             chunk_texts=[f"{c.title} {c.section} {c.text}" for c in chunks],
@@ -240,9 +246,11 @@ class Assistant:
             sentence_sims=[x.sim for x in chosen if x.sim is not None],
             dense_max=chunks[0].signals.get("dense_max", 0.0),
             routed=bool(routing.notes),
+            part_sims=part_sims,
         )
         bm25 = self.retriever.corpus.bm25
-        signals = features(ev, bm25.idf_of, lambda t: t in bm25.vocab, self._everyday.__contains__)
+        signals = features(ev, bm25.idf_of, lambda t: t in bm25.vocab, self._everyday.__contains__,
+                           self.settings.organisation, self.retriever.corpus.vendors)
         signals["p_answerable"] = round(self.answerability.probability(signals), 4)
         return chosen, signals
 
@@ -282,7 +290,7 @@ class Assistant:
             return chunks
         corpus = self.retriever.corpus
         spans = self.retriever.spans_routed(routing, f, budget_chars=budget)
-        out = [s.as_chunk(corpus.chunks[corpus.by_id[s.chunk_id]]) for s in spans if s.chunk_id in corpus.by_id]
+        out = [s.as_chunk(holder) for s in spans if (holder := corpus.chunk(s.chunk_id)) is not None]
         return out or chunks
 
     def _llm_answer(self, question: str, chunks: list[Chunk], sources: list[Chunk] | None = None):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answering.answerability import Answerability, Evidence, best_threshold, expected_type, features, fit, provides
+from assistant.answering.answerability import (
+    Answerability, Evidence, best_threshold, expected_type, features, fit, names, provides, question_parts,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -38,6 +40,11 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("What hourly rate does the vendor charge?", "money"),
     ("What overtime premium percentage applies?", "percent"),
     ("How much warning do we owe before ending the deal?", "period"),
+    # "how much" asks for money only when money is in view; otherwise any amount
+    ("How much did the breach end up costing the company?", "money"),
+    ("How much does the environmental score weigh in the evaluation?", "quantity"),
+    ("What is the statutory minimum wage there?", "money"),
+    ("What is the door code for the server room?", "secret"),
     # "when" asking for a condition, not a date
     ("When does planned maintenance count as excluded time?", None),
     ("When is the corrective plan due?", "date"),
@@ -102,3 +109,38 @@ def test_the_question_form_is_a_signal():
     short = feats("Who insures the vendor?", ["x y z"])
     scenario = feats("A vendor's laptop with our files was stolen last night. How long do they have to tell us?", ["x y z"])
     assert short["multi_sentence"] == 0.0 and scenario["multi_sentence"] == 1.0
+
+
+def test_calendar_words_and_the_home_organisation_are_not_answers_or_names():
+    q = "Which Acme administrator sent the file to the wrong address?"
+    assert not provides("person", q, "In July 2024, a file was sent to the wrong address.")  # "In July" is not a name
+    assert provides("person", q, "In July 2024, Maria Lopez sent the file to the wrong address.")
+    q = "Which insurance company covers the vendor's cyber risk?"
+    assert not provides("organisation", q, "Kestrel Group's Internal Audit reviewed the cover.", home="Kestrel Group")
+    assert provides("organisation", q, "Cover is placed with Harbour Mutual Insurance.", home="Kestrel Group")
+    assert names("The vendor missed the target in January, March and May. Can we terminate?") == []
+
+
+def test_own_company_follows_the_organisation_setting_and_yields_to_a_named_vendor():
+    def own(question: str) -> float:
+        return features(evidence(question, ["x y z"]), lambda t: 1.0, lambda t: True, home="Acme Holdings",
+                        vendors=["Northwind"])["own_company"]
+    assert own("How many weeks of leave do Acme's own employees get?") == 1.0
+    assert own("How many Acme employees were in the file Northwind mislaid?") == 0.0  # about the vendor
+    assert own("How many weeks of leave do vendor staff get?") == 0.0
+
+
+def test_compound_questions_are_split_into_their_asks():
+    assert question_parts("Can we end the deal early, and how much notice do we owe?") == [
+        "Can we end the deal early", "and how much notice do we owe?"]
+    assert question_parts("Our vendor missed the target twice. Can we terminate?") == [
+        "Our vendor missed the target twice.", "Can we terminate?"]
+    assert question_parts("How soon must the vendor tell us?") == ["How soon must the vendor tell us?"]
+    assert question_parts("Is it faster or slower?") == ["Is it faster or slower?"]  # no fragment parts
+    assert feats("Can we end the deal early, and how much notice do we owe?", ["x y z"])["compound"] == 1.0
+    assert feats("Is the Acme notice period longer than the Beta one?", ["x y z"])["compound"] == 1.0
+    assert feats("How much notice must we give?", ["x y z"])["compound"] == 0.0
+    ev = evidence("Can we end the deal early, and how much notice do we owe?", ["x y z"], sims=[0.8])
+    ev.part_sims = [0.7, 0.3]
+    assert features(ev, lambda t: 1.0, lambda t: True)["part_min"] == 0.3  # the worst-served ask
+    assert feats("How soon must the vendor tell us?", ["x y z"])["part_min"] == 0.5

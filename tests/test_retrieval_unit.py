@@ -11,7 +11,7 @@ import pytest
 from assistant.core.embeddings import FakeEmbedder
 from assistant.retrieval import search as search_mod
 from assistant.retrieval.filters import Filters, where
-from assistant.retrieval.search import Retriever, rrf
+from assistant.retrieval.search import Retriever, balanced, rrf
 from tests.fakes import MemoryStore, chunks_of, matches
 from tests.unit_corpus import documents
 
@@ -98,3 +98,22 @@ def test_coverage_and_fusion(retriever):
     assert retriever.coverage("encrypt data at rest", hits) == 1.0
     assert retriever.coverage("xylophone franchise", hits) == 0.0
     assert rrf([[1, 2], [2, 3]]) == pytest.approx({1: 1 / 61, 2: 1 / 62 + 1 / 61, 3: 1 / 62})
+
+
+def test_a_question_naming_two_vendors_sees_both():
+    # vendor B's only chunk is ranked 5th: with k=4 it still gets a place, the rest go by rank, in rank order
+    assert balanced([10, 11, 12, 13, 14, 15], 4, ["A", "A", "A", "A", "B", "A"]) == [10, 11, 12, 14]
+    assert balanced([10, 11, 12], 4, ["A", "B", "A"]) == [10, 11, 12]  # fewer than k: all of them
+    assert balanced([10, 11, 12, 13], 2, ["A", "A", "B", "B"]) == [10, 12]
+
+
+def test_routed_search_embeds_the_question_once(retriever, monkeypatch):
+    calls = []
+    real = retriever.embedder.embed
+    monkeypatch.setattr(retriever.embedder, "embed", lambda texts: calls.append(list(texts)) or real(texts))
+    r = retriever.route("What do the Northwind and Bluepeak contracts say about incidents?", Filters())
+    assert sorted(r.filters.vendor) == ["Bluepeak", "Northwind"]
+    first = retriever.search_routed(r, 4)
+    again = retriever.search_routed(r, 4)
+    assert calls == [[r.query]] and [c.id for c in first] == [c.id for c in again]
+    assert {c.metadata.get("vendor") for c in first} == {"Bluepeak", "Northwind"}

@@ -30,7 +30,7 @@ MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # signals gave a fitted model with signs that made no sense and did worse on cross-validation).
 FEATURES = (
     "dense_max", "focus_sent", "unknown", "unknown_common", "names_missing", "type_missing", "live", "own_company",
-    "routed", "type_expected", "multi_sentence",
+    "routed", "type_expected", "multi_sentence", "compound", "part_min",
 )
 
 # The kind of answer a question asks for (after the usual question taxonomy: contact details, a person, an
@@ -40,6 +40,12 @@ _UNIT = r"(?:hours?|days?|business days?|working days?|weeks?|months?|years?|min
 _NUMBER_WORD = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|sixty|ninety|hundred)"
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+\b")
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    # Secrets (passwords, codes): a policy knowledge base names them but does not hold their values.
+    "secret": (
+        re.compile(r"\b(passwords?|passcodes?|pin(?: code| number)?s?|access codes?|door codes?|log-?in details|"
+                   r"credentials|wi-?fi keys?)\b", re.I),
+        re.compile(r"\b(?:password|passcode|pin|code|key)\s*(?:is|:)\s*[\w!@#$%^&*-]{4,}", re.I),
+    ),
     "contact": (
         re.compile(r"\b(phone|telephone|mobile|e-?mail address|contact details|postal address|fax number|website|url|"
                    r"street address|office address)\b", re.I),
@@ -64,13 +70,19 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d\s?%|\bper ?cent\b", re.I),
     ),
     "money": (
-        re.compile(r"\b(?:how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)|"
-                   r"what (?:is |was |are |were )?(?:the |our |their |its )?(?:[A-Za-z-]+ ){0,2}(?:price|prices|cost|costs|budget|"
-                   r"salary|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|rate|rates|premium|charge|charges|"
+        re.compile(r"\b(?:how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)(?=.{0,60}\b(?:cost|costs|costing|costed|pay|paid|pays|charge|charged|charges|spend|spent|worth|fees?|"
+                   r"prices?|money|budget|earn|earns|owe|owed|salary|fine|fined|bill|billed|invoice|invoiced)\b)|"
+                   r"what (?:is |was |are |were )?(?:the |our |their |its )?(?:[A-Za-z-]+ ){0,3}(?:price|prices|cost|costs|budget|"
+                   r"salary|wage|wages|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|rate|rates|premium|charge|charges|"
                    r"amount|worth)\b|(?:maximum|minimum) (?:fine|penalty)|(?:fine|penalty|penalties) (?:amount|tiers?|levels?))",
                    re.I),
         re.compile(r"(?:EUR|USD|GBP|PHP|INR|€|\$|£)\s?\d|\d[\d,.]*\s?(?:million|m|bn|k)?\s?(?:euros?|dollars?|pounds?|EUR|USD)\b|"
                    r"\b\d+(?:\.\d+)?\s?(?:times|x) (?:the )?(?:annual |yearly |monthly )?(?:fees?|charges?)", re.I),
+    ),
+    # "How much does X count / weigh": an amount of some kind, a number or a percentage.
+    "quantity": (
+        re.compile(r"\bhow much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)", re.I),
+        re.compile(rf"\d|\b{_NUMBER_WORD}\b|\bper ?cent\b", re.I),
     ),
     "count": (
         re.compile(r"\bhow many (?!hours|days|weeks|months|years|business days|working days|minutes)[a-z-]+|"
@@ -95,18 +107,26 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 # A number that counts something: not part of a date or id, not followed by a unit of time or a percent sign.
 _COUNT = re.compile(rf"(?<![\w.-])(?P<n>{_NUMBER_WORD})(?![\w-]|[.,]\d|\s?%|\s+(?:calendar |business |working )?{_UNIT}\b)", re.I)
 
-# A question about the organisation's own affairs (its own staff, departments, budgets), not its vendors.
-_OWN = re.compile(r"\b(?:our own|in-house|internal(?:ly)?|(?:our|kestrel'?s?) (?:own )?(?:employees|staff|departments?|"
-                  r"marketing|finance|hr|budget|offices?|canteen|holidays?|leave|salar(?:y|ies)|pension|bonus(?:es)?))\b", re.I)
+# A question about the organisation's own affairs (its own staff, departments, budgets), not its vendors;
+# "{home}" stands for the organisation's own name (the ``organisation`` setting).
+_OWN = (r"\b(?:our own|in-house|internal(?:ly)?|(?:our|{home}) (?:own )?(?:employees|staff|departments?|"
+        r"marketing|finance|hr|budget|offices?|canteen|holidays?|leave|salar(?:y|ies)|pension|bonus(?:es)?))\b")
 _VENDOR_WORDS = re.compile(r"\b(vendors?|suppliers?|providers?|outsourc\w*|contractors?|subcontract\w*|bpo|third[- ]part\w*|"
                            r"agreements?|contracts?|audits?|findings?)\b", re.I)
 # Live or real-time information: a static, dated knowledge base cannot hold it.
 _LIVE = re.compile(
-    r"\b(today|tonight|right now|at the moment|this (?:morning|afternoon|week|weekend)|next (?:week|month|quarter|year)|"
+    r"\b(today|tonight|this (?:morning|afternoon|week|weekend)|next (?:week|month|quarter|year)|"
     r"tomorrow|real[- ]time|live|latest news|in the news|share price|stock price|stock|market (?:cap|value|share)|"
     r"exchange rate|weather|forecast|will (?:they|it|we|\w+) (?:renew|win|sign|be))\b",
     re.I,
 )
+_COMPOUND = re.compile(r"(?:,|\band\b|\bor\b)\s+(?:how|what|when|where|which|who|why|whether|is|are|does|do|did|can|"
+                       r"must|should|was|were)\b|\bcompar(?:e|ed|es|ing|ison)\b|\b(?:faster|slower|longer|shorter|"
+                       r"stricter|tighter|looser|more|less|higher|lower|better|worse)\b.{0,60}\bthan\b|\bdiffer(?:s|ed|ence)?\b|"
+                       r"\bversus\b|\bvs\.?(?=\s)|\b(?:faster|slower|tighter|looser|stricter) or\b", re.IGNORECASE)
+# Capitalised because they are calendar words, not because they name something.
+_CALENDAR = set("""january february march april may june july august september october november december monday tuesday
+wednesday thursday friday saturday sunday""".split())
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}[A-Za-z0-9]*|[A-Z]{2}-\d{4}-\d{2}|[A-Z][\w]*-\d[\w-]*)\b")
 # Capitalised only because they start a sentence or a request.
 _QUESTION_WORDS = {
@@ -126,6 +146,24 @@ risk vendor supplier audit internal compliance legal procurement privacy informa
 general chief executive law ireland european""".split())
 
 
+_PART_BREAK = re.compile(r"(?<=[.?!;:])\s+|,?\s+(?=(?:and|or|but)\s+(?:how|what|when|where|which|who|why|whether|is|are|does|do|"
+                         r"did|can|must|should)\b)|,?\s+(?=compared (?:with|to)\b)", re.IGNORECASE)
+
+
+def question_parts(question: str) -> list[str]:
+    """The asks of a question: its sentences and the clauses joined by "and how / or what / compared with".
+    Fragments of fewer than three words stay with the part before them."""
+    parts: list[str] = []
+    for piece in _PART_BREAK.split(question.strip()):
+        if not piece or not piece.strip():
+            continue
+        if parts and len(piece.split()) < 3:
+            parts[-1] = f"{parts[-1]} {piece.strip()}"
+        else:
+            parts.append(piece.strip())
+    return parts or [question]
+
+
 def expected_type(question: str) -> str | None:
     """The kind of answer asked for, or None for a description ("what must", "how do we")."""
     for name, (asks, _) in ANSWER_TYPES.items():
@@ -134,16 +172,30 @@ def expected_type(question: str) -> str | None:
     return None
 
 
-def provides(kind: str, question: str, sentence: str) -> bool:
-    """Whether ``sentence`` holds an answer of ``kind``; a name or organisation must be one the question does not already name."""
+def _proper_names(text: str) -> list[str]:
+    """Runs of capitalised words, without the function and calendar words that start a sentence ("In July")."""
+    out = []
+    for m in _CAPITALISED.finditer(text):
+        words = m.group(0).split()
+        while words and (words[0].lower() in _QUESTION_WORDS or words[0].lower() in _CALENDAR):
+            words.pop(0)
+        if len(words) >= 2 and not all(w.lower() in _CALENDAR or w.lower() == "of" for w in words):
+            out.append(" ".join(words))
+    return out
+
+
+def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
+    """Whether ``sentence`` holds an answer of ``kind``; a name or organisation must be one the question
+    does not already name and not the organisation's own (``home``)."""
     asks, gives = ANSWER_TYPES[kind]
     if kind in ("person", "organisation"):
-        asked = set(re.findall(r"[a-z]+", question.lower()))
-        names = [m.group(0) for m in gives.finditer(sentence) if not set(m.group(0).lower().split()) & asked]
-        if kind == "person":  # a person's name, not an office, a body or a document
-            names = [n for n in names if not set(n.lower().split()) & _INSTITUTIONAL]
-        else:  # an organisation's own name, not a generic one ("Internal Audit")
-            names = [n for n in names if set(n.lower().split()) - _INSTITUTIONAL]
+        asked = set(re.findall(r"[a-z]+", question.lower())) | (set(re.findall(r"[a-z]+", home.lower())) - _INSTITUTIONAL)
+        # a name the question (or the organisation's own name) already gives is not an answer
+        words = [set(n.lower().split()) for n in _proper_names(sentence)]
+        if kind == "person":  # a person's name: no word of it asked, and not an office, a body or a document
+            names = [w for w in words if not w & (asked | _INSTITUTIONAL)]
+        else:  # an organisation's own name ("Harbour Mutual Insurance"), not a generic one ("Internal Audit")
+            names = [w for w in words if w - _INSTITUTIONAL - asked]
         return bool(names)
     if kind == "count":  # a number the question does not already give, not a date, a period or a percentage
         given = set(re.findall(r"\d[\d,.]*", question))
@@ -159,7 +211,7 @@ def names(question: str) -> list[str]:
     out = []
     for m in _NAME.finditer(question):
         w = m.group(0)
-        if w.lower() in _QUESTION_WORDS:
+        if w.lower() in _QUESTION_WORDS or w.lower() in _CALENDAR:
             continue
         out.append(w)
     return out
@@ -175,10 +227,14 @@ class Evidence:
     sentence_sims: list[float]  # embedding similarity of each selected sentence to the question
     dense_max: float
     routed: bool = False
+    # For a question of several parts (``question_parts``): each part's best similarity to the
+    # ranked units; empty for a one-part question.
+    part_sims: list[float] = field(default_factory=list)
 
 
 def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], bool],
-             common: Callable[[str], bool] = lambda w: False) -> dict[str, float]:
+             common: Callable[[str], bool] = lambda w: False, home: str = "",
+             vendors: Sequence[str] = ()) -> dict[str, float]:
     """The answerability signals of one question, each roughly in [0, 1].
 
     ``known``: whether the knowledge base uses a (stemmed) term; ``common``: whether a word is
@@ -187,6 +243,7 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     when it is not ("lasagne", a product name).
     """
     q_terms = set(tokens(ev.question))
+    low = ev.question.lower()
     everyday = {stem for w in re.findall(r"[a-z]+", ev.question.lower()) if common(w) for stem in tokens(w)}
     weights = {t: idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
@@ -198,9 +255,20 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     kind = expected_type(ev.question)
     found = " ".join(ev.chunk_texts).lower()
     qnames = names(ev.question)
+    providing = [t for t in ev.sentences if kind and provides(kind, ev.question, t, home)]
+
+    def cover(text: str) -> float:
+        terms = set(tokens(text))
+        return sum(w for t, w in weights.items() if t in terms) / total
+
+    home_words = [w for w in re.findall(r"[a-z]+", home.lower()) if w not in _INSTITUTIONAL]
+    own = re.search(_OWN.format(home="|".join([re.escape(w) + r"'?s?" for w in home_words]) or "our"), low)
+    names_vendor = any(re.search(rf"\b{re.escape(v.lower())}\b", low) for v in vendors)
     return {
         "dense_max": ev.dense_max,
         "sent_best": sims[0] if sims else 0.0,
+        # Every ask must be answered: the worst-served part's best similarity (a one-part question: the best sentence's).
+        "part_min": min(ev.part_sims) if ev.part_sims else (sims[0] if sims else 0.0),
         "sent_mean": float(np.mean(sims[:3])) if sims else 0.0,
         "focus_sent": sum(w for t, w in weights.items() if t in sent_terms) / total,
         "focus_chunks": sum(w for t, w in weights.items() if t in chunk_terms) / total,
@@ -208,16 +276,22 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "unknown_common": sum(w for t, w in weights.items() if not known(t) and t in everyday) / total,
         "names_missing": sum(1 for n in qnames if n.lower() not in found) / max(1, len(qnames)),
         "type_expected": float(kind is not None),
-        "type_missing": float(kind is not None and not any(provides(kind, ev.question, t) for t in ev.sentences)),
+        "type_missing": float(kind is not None and not providing),
+        # The asked kind of value must sit in a sentence about the question, not anywhere in the evidence.
+        "type_focus": max((cover(t) for t in providing), default=0.0) if kind else cover(ev.sentences[0]) if ev.sentences else 0.0,
+        "type_focus_gap": (max((cover(t) for t in providing), default=0.0) if kind else 1.0),
         "live": float(bool(_LIVE.search(ev.question))),
         "routed": float(ev.routed),
         "focus_top": sum(w for t, w in weights.items() if t in top_terms) / total,
         "missing_known": sum(missing) / total,
         "rarest_missing": max(missing, default=0.0) / max(max(weights.values(), default=1.0), 1e-6),
-        "own_company": float(bool(_OWN.search(ev.question)) and not _VENDOR_WORDS.search(ev.question)),
+        "own_company": float(bool(own) and not _VENDOR_WORDS.search(ev.question) and not names_vendor),
         # The question's form: similarity runs lower for scenarios that set out a situation before
         # asking. (Question length was tried too: it helped cross-validation a little but refused
         # short questions such as "Show me the findings rated critical.")
+        # Two asks in one ("..., and when is it due?") or a comparison: each part is answered by
+        # different sentences, so similarity to the whole question runs lower.
+        "compound": float(bool(_COMPOUND.search(ev.question))),
         "multi_sentence": float(len(re.findall(r"[.?!:;](?:\s|$)", ev.question.strip())) > 1),
     }
 

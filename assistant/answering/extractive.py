@@ -34,6 +34,7 @@ class Candidate:
     end: int
     section: str = ""  # the heading the unit sits under
     sim: float | None = None  # embedding similarity to the question (top candidates only)
+    vec: Any = None  # the unit's embedding (top candidates only)
 
 
 def refusal(question: str, chunks: Sequence[Chunk], reason: str, text: str = REFUSAL_TEXT, backend: str = "extractive") -> Answer:
@@ -91,8 +92,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
             qvec, vecs = vecs[0], vecs[1:]
         else:
             vecs = embedder.embed(texts)
-        for x, sim in zip(top, vecs @ qvec):
-            x.sim = float(sim)
+        for x, vec, sim in zip(top, vecs, vecs @ qvec):
+            x.sim, x.vec = float(sim), vec
             x.score = 0.5 * x.score + x.sim
         cands = top
         cands.sort(key=lambda x: (-x.score, x.ci, x.start))

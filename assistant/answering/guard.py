@@ -16,6 +16,9 @@ INJECTION = re.compile(
     r"|\b(system|hidden|initial|developer)\s+(prompt|message|instructions?)\b|\breveal\b.{0,30}\b(prompt|instructions|configuration|rules)\b"
     r"|\byou are now\b|\bact as\b.{0,30}\b(unrestricted|dan|jailbroken|admin|administrator|auditor)\b|\bjailbreak\b|\bdeveloper mode\b"
     r"|\bprint\b.{0,20}\b(prompt|instructions)\b|\bsystem override\b|\bpretend (?:to be|you are)\b|\brole-?play\b"
+    r"|\bstay in character\b|\blet'?s play a game\b|\byou are (?:an? |the )?\w*bot\b"
+    r"|\b(?:full|unrestricted|unlimited|elevated)\s+(?:\w+\s+)?clearance\b"
+    r"|\b(?:i|you|me)\b.{0,30}\b(?:unrestricted|unlimited|elevated)\s+(?:\w+\s+)?(?:access|privileges?)\b"
     r"|\b(?:show|give|send|list|reveal)\b.{0,30}\b(?:restricted|confidential|hidden|auditors?-only|managers?-only)\b.{0,20}\b(?:documents?|files?|notes?|reports?)\b",
     re.I | re.S,
 )

@@ -108,6 +108,11 @@ class Corpus:
     def findings(self) -> dict[str, dict]:
         return self.findings_for(None)
 
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """The chunk with this id, or None when it is not (or no longer) in the corpus."""
+        i = self.by_id.get(chunk_id)
+        return None if i is None else self.chunks[i]
+
     def vendors_for(self, audiences: Audiences) -> list[str]:
         """Vendors named by documents ``audiences`` may see."""
         if audiences not in self._vendors:

@@ -48,6 +48,7 @@ class Routing:
     filters: Filters
     notes: list[str]
     vector: np.ndarray | None = None  # the query's embedding, once the search has computed it
+    vector_query: str | None = None  # the text ``vector`` embeds (the query may be changed after routing)
 
 
 def route(corpus: Corpus, query: str, filters: Filters, document: str | None = None) -> Routing:

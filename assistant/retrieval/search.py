@@ -38,6 +38,22 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
+def balanced(order: list[int], k: int, groups: list[Any]) -> list[int]:
+    """The k best of ``order`` with an equal share for each group (a question comparing two vendors
+    needs both contracts in front of it), the rest by rank; kept in rank order."""
+    names = list(dict.fromkeys(groups))
+    quota = k // max(1, len(names))
+    taken: list[int] = []
+    for name in names:
+        taken += [r for r, g in enumerate(groups) if g == name][:quota]
+    for r in range(len(order)):
+        if len(taken) >= k:
+            break
+        if r not in taken:
+            taken.append(r)
+    return [order[r] for r in sorted(taken)[:k]]
+
+
 class Retriever:
     """Dense + BM25 retrieval over one collection, refreshed when the index changes.
 
@@ -116,15 +132,18 @@ class Retriever:
         if allowed == 0:
             return []
         n = min(max(candidates or 0, k * 4, 40), allowed)
-        qvec = self.embedder.embed([routing.query])[0]
-        routing.vector = qvec
+        if routing.vector is None or routing.vector_query != routing.query:  # embedded once per routed query
+            routing.vector, routing.vector_query = self.embedder.embed([routing.query])[0], routing.query
+        qvec = routing.vector
         dense = self._dense(corpus, qvec, mask, allowed, n, where(clauses))
         dense_score = dict(dense)
         lex = np.where(mask, corpus.bm25.scores(routing.query), -1.0)
         top_lex = np.argpartition(-lex, min(n, len(lex) - 1))[:n] if len(lex) > n else np.arange(len(lex))
         top_lex = [int(i) for i in top_lex[np.argsort(-lex[top_lex])] if lex[i] > 0]
         fused = rrf([[i for i, _ in dense], top_lex])
-        best = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        order = sorted(fused, key=lambda i: (-fused[i], i))
+        vendors = routing.filters.vendor or []
+        best = balanced(order, k, [corpus.chunks[i].metadata.get("vendor") for i in order]) if len(vendors) > 1 else order[:k]
         lex_max = float(lex.max()) if len(lex) else 0.0
         out = []
         for i in best:

@@ -101,9 +101,9 @@ def review_answer(assistant: Any, question: str, role: str | None = None) -> Ans
             n = len(citations) + 1
             citations.append(Citation(**{**c.to_dict(), "n": n}))
             refs.append(n)
-            chunk = corpus.by_id.get(c.chunk_id)
+            chunk = corpus.chunk(c.chunk_id)
             if chunk is not None:
-                sources.setdefault(c.chunk_id, corpus.chunks[chunk])
+                sources.setdefault(c.chunk_id, chunk)
             parts.append(f"{label}: \"{' '.join(c.quote.split())}\" [{n}].")
         line = " ".join(parts)
         lines.append(line)
