@@ -86,10 +86,10 @@ def test_fit_separates_answerable_from_unanswerable_and_saves(tmp_path):
     rows, labels = [], []
     for _ in range(120):
         y = int(rng.random() < 0.6)
-        rows.append({"focus_sent": rng.normal(0.7 if y else 0.3, 0.1), "dense_max": rng.normal(0.5, 0.1)})
+        rows.append({"best_cover": rng.normal(0.7 if y else 0.3, 0.1), "dense_max": rng.normal(0.5, 0.1)})
         labels.append(y)
     model = fit(rows, labels)
-    assert model.weights["focus_sent"] > 0 and abs(model.weights["dense_max"]) < model.weights["focus_sent"]
+    assert model.weights["best_cover"] > 0 and abs(model.weights["dense_max"]) < model.weights["best_cover"]
     acc = np.mean([model.answerable(r) == bool(y) for r, y in zip(rows, labels)])
     assert acc > 0.9
     model.save(tmp_path / "m.json")
@@ -144,3 +144,12 @@ def test_compound_questions_are_split_into_their_asks():
     ev.part_sims = [0.7, 0.3]
     assert features(ev, lambda t: 1.0, lambda t: True)["part_min"] == 0.3  # the worst-served ask
     assert feats("How soon must the vendor tell us?", ["x y z"])["part_min"] == 0.5
+
+
+def test_best_cover_counts_only_sentences_that_give_the_asked_kind_of_value():
+    q = "Which insurance company provides the vendor's cyber cover?"
+    no_name = feats(q, ["The vendor shall hold cyber insurance cover of EUR 10 million.", "Harbour Mutual audits the site."])
+    named = feats(q, ["The vendor's cyber insurance cover is provided by Harbour Mutual Insurance."])
+    assert no_name["best_cover"] < 0.5 < named["best_cover"]  # the name sits in a sentence that is not about the cover
+    untyped = feats("What must the contract say about encryption?", ["The contract must require encryption at rest.", "x y z"])
+    assert untyped["best_cover"] > 0.5

@@ -29,8 +29,8 @@ MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # The model's inputs: one signal per kind of evidence, none redundant with another (collinear
 # signals gave a fitted model with signs that made no sense and did worse on cross-validation).
 FEATURES = (
-    "dense_max", "focus_sent", "unknown", "unknown_common", "names_missing", "type_missing", "live", "own_company",
-    "routed", "type_expected", "multi_sentence", "compound", "part_min",
+    "dense_max", "unknown", "unknown_common", "names_missing", "type_missing", "live", "own_company",
+    "routed", "type_expected", "multi_sentence", "compound", "part_min", "best_cover", "future",
 )
 
 # The kind of answer a question asks for (after the usual question taxonomy: contact details, a person, an
@@ -52,7 +52,7 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\+?\d[\d ()-]{7,}\d|[\w.+-]+@[\w-]+\.[\w.]+|https?://|\bwww\.|\b\d+\s+\w+\s+(?:street|road|avenue|st|rd)\b", re.I),
     ),
     "person": (
-        re.compile(r"\b(?:what is the name of|who (?:is|was) (?:the|our|their|its) (?!\w+ (?:of|for) )\w+|"
+        re.compile(r"\b(?:what is the name of|who (?:is|was) (?:the|our|their|its|[\w-]+'s) (?!\w+ (?:of|for) )\w+|"
                    r"who (?:sits|sat|signed|sent|approved|chairs|leads|runs|made|took|wrote|decided)\b|"
                    r"(?:name|names) of (?:the )?(?:person|individual|employee|manager|officer|head|contact|owner|administrator)|"
                    r"which (?:[A-Za-z-]+ ){0,2}(?:person|individual|employee|administrator|manager|staff member|member of staff|"
@@ -62,8 +62,17 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "organisation": (
         re.compile(r"\bwhich (?:[A-Za-z-]+ ){0,2}(?:company|companies|firm|firms|insurer|insurers|bank|banks|agency|agencies|"
                    r"client|clients|customer|customers|competitor|competitors|law firm|organisation|organization|"
-                   r"recycler|dealer|broker|consultancy)\b|\bwho (?:insures|audits|owns|acquired|bought)\b", re.I),
+                   r"recycler|dealer|broker|consultancy|provider|providers|vendor|vendors|supplier|suppliers|subcontractor|"
+                   r"subcontractors|processor|processors|partner|partners)\b(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|"
+                   r"audits?|reports?|staff|employees|data|documents?|obligations?|duties|rules|must|has to|have to))"
+                   r"|\bwho (?:insures|audits|acquired|bought)\b", re.I),
         _CAPITALISED,
+    ),
+    # A product or system by name ("which payroll software"): a name the question does not give.
+    "product": (
+        re.compile(r"\b(?:which|what) (?:[A-Za-z-]+ ){0,2}(?:software|system|platform|tool|application|app|product|brand|"
+                   r"package|solution)\b(?!\s+(?:must|should|has to|have to|needs? to))", re.I),
+        re.compile(r"\b[A-Z][a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+(?:\s+[A-Z][a-z0-9]+)+\b"),
     ),
     "percent": (
         re.compile(r"\b(?:what|which) (?:[A-Za-z-]+ ){0,2}(?:percentage|per ?cent|share|proportion)\b|\bhow much\b.{0,30}%", re.I),
@@ -96,10 +105,13 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"daily|yearly|same day|immediately|without undue delay|every \w+)\b", re.I),
     ),
     "date": (
-        re.compile(r"\b(when (?:was|were|did|had)|when (?:is|are) .{0,40}\bdue|what date|which (?:date|year|month)|by when|"
+        re.compile(r"\b(when (?:was|were|did|had)|when (?:is|are) .{0,40}\bdue|when (?:is|are|will) .{0,60}\b(?:scheduled|planned|"
+                   r"expected|held|signed|launched|starting|start|end|ends|expire|expires|closed|completed)\b|what date|which (?:date|year|month)|by when|"
                    r"since when|on what date|what (?:is|was) the (?:\w+ )?(?:due|closing|effective|start|end) date)\b", re.I),
         re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
-                   r"december)\b|\d{4}-\d{2}-\d{2}", re.I),
+                   r"december)\b|\d{4}-\d{2}-\d{2}|\b\d+(?:st|nd|rd|th) (?:calendar |business |working )?day\b|"
+                   rf"\bwithin {_NUMBER_WORD}[ -](?:calendar |business |working )?{_UNIT}\b|\b(?:end|start) of (?:the|each|every) \w+",
+                   re.I),
     ),
 }
 
@@ -124,6 +136,10 @@ _COMPOUND = re.compile(r"(?:,|\band\b|\bor\b)\s+(?:how|what|when|where|which|who
                        r"must|should|was|were)\b|\bcompar(?:e|ed|es|ing|ison)\b|\b(?:faster|slower|longer|shorter|"
                        r"stricter|tighter|looser|more|less|higher|lower|better|worse)\b.{0,60}\bthan\b|\bdiffer(?:s|ed|ence)?\b|"
                        r"\bversus\b|\bvs\.?(?=\s)|\b(?:faster|slower|tighter|looser|stricter) or\b", re.IGNORECASE)
+# A choice offered in the question: "..., Meridian or Northwind?"
+_CHOICE = re.compile(r"\b[A-Z][\w-]+(?:'s)?,? or [A-Z][\w-]+")
+# The future: what a vendor will do or decide is not in a record of what was agreed and found.
+_FUTURE = re.compile(r"\b(?:will|going to|next|upcoming|plan(?:s|ning)? to|expect(?:s|ed)? to)\b", re.IGNORECASE)
 # Capitalised because they are calendar words, not because they name something.
 _CALENDAR = set("""january february march april may june july august september october november december monday tuesday
 wednesday thursday friday saturday sunday""".split())
@@ -187,15 +203,18 @@ def _proper_names(text: str) -> list[str]:
 def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
     """Whether ``sentence`` holds an answer of ``kind``; a name or organisation must be one the question
     does not already name and not the organisation's own (``home``)."""
-    asks, gives = ANSWER_TYPES[kind]
-    if kind in ("person", "organisation"):
+    _, gives = ANSWER_TYPES[kind]
+    if kind in ("person", "organisation", "product"):
+        if kind == "organisation" and _CHOICE.search(question):
+            return True  # "which vendor ..., Meridian or Northwind?": the question gives the candidates
         asked = set(re.findall(r"[a-z]+", question.lower())) | (set(re.findall(r"[a-z]+", home.lower())) - _INSTITUTIONAL)
         # a name the question (or the organisation's own name) already gives is not an answer
-        words = [set(n.lower().split()) for n in _proper_names(sentence)]
+        found = _proper_names(sentence) if kind != "product" else [m.group(0) for m in gives.finditer(sentence)]
+        words = [set(n.lower().split()) for n in found]
         if kind == "person":  # a person's name: no word of it asked, and not an office, a body or a document
-            names = [w for w in words if not w & (asked | _INSTITUTIONAL)]
-        else:  # an organisation's own name ("Harbour Mutual Insurance"), not a generic one ("Internal Audit")
-            names = [w for w in words if w - _INSTITUTIONAL - asked]
+            names = [w for w in words if not w & (asked | _INSTITUTIONAL | _QUESTION_WORDS | _CALENDAR)]
+        else:  # an organisation's or product's own name ("Harbour Mutual Insurance"), not a generic one ("Internal Audit")
+            names = [w for w in words if w - _INSTITUTIONAL - asked - _QUESTION_WORDS - _CALENDAR]
         return bool(names)
     if kind == "count":  # a number the question does not already give, not a date, a period or a percentage
         given = set(re.findall(r"\d[\d,.]*", question))
@@ -278,9 +297,11 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "type_expected": float(kind is not None),
         "type_missing": float(kind is not None and not providing),
         # The asked kind of value must sit in a sentence about the question, not anywhere in the evidence.
-        "type_focus": max((cover(t) for t in providing), default=0.0) if kind else cover(ev.sentences[0]) if ev.sentences else 0.0,
-        "type_focus_gap": (max((cover(t) for t in providing), default=0.0) if kind else 1.0),
+        # How much of the question one sentence covers, the best one; when a kind of value is asked
+        # for, only sentences giving it count (the value must sit in a sentence about the question).
+        "best_cover": max((cover(t) for t in (providing if kind else ev.sentences)), default=0.0),
         "live": float(bool(_LIVE.search(ev.question))),
+        "future": float(bool(_FUTURE.search(ev.question))),
         "routed": float(ev.routed),
         "focus_top": sum(w for t, w in weights.items() if t in top_terms) / total,
         "missing_known": sum(missing) / total,
@@ -335,12 +356,33 @@ class Answerability:
             return cls(threshold=0.0, note=f"no fitted model at {path}: every question is answered")
 
 
-def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: float = 1.0, iterations: int = 50) -> Answerability:
-    """Logistic regression (Newton's method with an L2 penalty) on standardised features; the
-    threshold maximises the worse of answer rate and refusal rate on the same rows."""
+def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: float = 1.0, iterations: int = 50,
+        folds: int = 5) -> Answerability:
+    """Logistic regression (Newton's method with an L2 penalty) on standardised features.
+
+    The threshold maximises the worse of answer rate and refusal rate over out-of-fold
+    probabilities (``folds``-fold cross-fitting on the same rows): probabilities of the rows a
+    model was fitted on are over-confident, and a threshold set on them is too (0 or 1: in-sample).
+    """
+    y = np.asarray(labels, dtype=np.float64)
+    model = _fit_weights(rows, y, l2, iterations)
+    if folds > 1 and len(rows) >= 4 * folds and 0 < y.sum() < len(y):
+        fold = np.random.RandomState(0).permutation(len(rows)) % folds
+        probs = np.zeros(len(rows))
+        for k in range(folds):
+            train = np.flatnonzero(fold != k)
+            part = _fit_weights([rows[i] for i in train], y[train], l2, iterations)
+            for i in np.flatnonzero(fold == k):
+                probs[i] = part.probability(rows[i])
+    else:
+        probs = np.array([model.probability(r) for r in rows])
+    model.threshold = best_threshold(probs, y)
+    return model
+
+
+def _fit_weights(rows: Sequence[dict[str, float]], y: np.ndarray, l2: float, iterations: int) -> Answerability:
     keys = list(FEATURES)
     x = np.array([[r.get(k, 0.0) for k in keys] for r in rows], dtype=np.float64)
-    y = np.asarray(labels, dtype=np.float64)
     mean, scale = x.mean(0), x.std(0)
     scale[scale == 0] = 1.0
     xs = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
@@ -355,11 +397,8 @@ def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: float = 1.0
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    model = Answerability(dict(zip(keys, w[1:].tolist())), float(w[0]), 0.5,
-                          dict(zip(keys, mean.tolist())), dict(zip(keys, scale.tolist())))
-    probs = np.array([model.probability(r) for r in rows])
-    model.threshold = best_threshold(probs, y)
-    return model
+    return Answerability(dict(zip(keys, w[1:].tolist())), float(w[0]), 0.5,
+                         dict(zip(keys, mean.tolist())), dict(zip(keys, scale.tolist())))
 
 
 def best_threshold(probs: np.ndarray, y: np.ndarray) -> float:
