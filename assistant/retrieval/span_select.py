@@ -80,6 +80,7 @@ def select(units: Any, probs: np.ndarray, chunks: Sequence[Chunk], k: int | None
     order = np.argsort(-probs, kind="stable")
     n = cut_point(probs[order], (units.end - units.start)[order], budget, recall_weight)
     pieces: list[_Piece] = []
+    spans_now = 0  # merged spans among ``pieces`` (counted only when k is set)
     used = 0
     for i in order[:n].tolist():
         if used >= budget:
@@ -87,15 +88,28 @@ def select(units: Any, probs: np.ndarray, chunks: Sequence[Chunk], k: int | None
         s, c = int(units.start[i]), units.chunk[i]
         e = min(int(units.end[i]), s + budget - used)
         piece = _Piece(units.source[i], s, e, c.text[s - c.start:e - c.start], float(probs[i]), c)
-        if k is not None and len(merge_pieces([*pieces, piece], chunks)) > k:
-            continue  # a new span past k; a unit next to a chosen one may still join it
-        pieces.append(piece)
+        if k is not None:
+            # At k spans a unit may still join a chosen one (merging only ever joins pieces within
+            # MAX_GAP of each other, so a unit far from all of them cannot); below k anything goes.
+            if spans_now >= k and (not _near_any(piece, pieces)
+                                   or len(merge_pieces([*pieces, piece], chunks)) > k):
+                continue
+            pieces.append(piece)
+            spans_now = len(merge_pieces(pieces, chunks))
+        else:
+            pieces.append(piece)
         used += e - s
     spans = [p.span() for p in sorted(merge_pieces(pieces, chunks), key=lambda p: -p.score)]
     return within_budget(spans, budget)  # merging adds the white space between units: keep the budget
 
 
 MAX_GAP = 16  # characters of white space between two units that still makes them one span
+
+
+def _near_any(piece: _Piece, pieces: Sequence[_Piece]) -> bool:
+    """Whether ``piece`` overlaps or lies within MAX_GAP of a piece of the same document."""
+    return any(p.source == piece.source and piece.start <= p.end + MAX_GAP and p.start <= piece.end + MAX_GAP
+               for p in pieces)
 
 
 @dataclass
