@@ -45,6 +45,13 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("How much does the environmental score weigh in the evaluation?", "quantity"),
     ("What is the statutory minimum wage there?", "money"),
     ("What is the door code for the server room?", "secret"),
+    # the words between the question word and what it asks for are not a verb phrase
+    ("What weight does cost get in the evaluation?", None),
+    ("Which HR provider did we use before Acme?", "organisation"),
+    ("Which vendor audit findings were closed last year?", None),
+    ("Which payroll software does the vendor run?", "product"),
+    ("Who is Acme's privacy officer?", "person"),
+    ("When is the vendor's next audit scheduled?", "date"),
     # "when" asking for a condition, not a date
     ("When does planned maintenance count as excluded time?", None),
     ("When is the corrective plan due?", "date"),

@@ -38,6 +38,9 @@ FEATURES = (
 # sentence must contain to give it. Questions asking for a description have no type.
 _UNIT = r"(?:hours?|days?|business days?|working days?|weeks?|months?|years?|minutes?|quarters?)"
 _NUMBER_WORD = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|sixty|ninety|hundred)"
+# Up to a few words between the question word and what it asks for ("which Northwind payroll
+# administrator"), but not a verb: in "what weight does price get", price is not what is asked.
+_MOD = r"(?:(?!(?:does|do|did|is|are|was|were|has|have|had|will|would|can|could|must|should|may|might)\b)[A-Za-z-]+ )"
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+\b")
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # Secrets (passwords, codes): a policy knowledge base names them but does not hold their values.
@@ -55,12 +58,12 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(?:what is the name of|who (?:is|was) (?:the|our|their|its|[\w-]+'s) (?!\w+ (?:of|for) )\w+|"
                    r"who (?:sits|sat|signed|sent|approved|chairs|leads|runs|made|took|wrote|decided)\b|"
                    r"(?:name|names) of (?:the )?(?:person|individual|employee|manager|officer|head|contact|owner|administrator)|"
-                   r"which (?:[A-Za-z-]+ ){0,2}(?:person|individual|employee|administrator|manager|staff member|member of staff|"
+                   rf"which {_MOD}{{0,2}}(?:person|individual|employee|administrator|manager|staff member|member of staff|"
                    r"officer|engineer|analyst|agent|clerk|supervisor|director|coordinator|representative|signatory)s?\b)", re.I),
         _CAPITALISED,
     ),
     "organisation": (
-        re.compile(r"\bwhich (?:[A-Za-z-]+ ){0,2}(?:company|companies|firm|firms|insurer|insurers|bank|banks|agency|agencies|"
+        re.compile(rf"\bwhich {_MOD}{{0,2}}(?:company|companies|firm|firms|insurer|insurers|bank|banks|agency|agencies|"
                    r"client|clients|customer|customers|competitor|competitors|law firm|organisation|organization|"
                    r"recycler|dealer|broker|consultancy|provider|providers|vendor|vendors|supplier|suppliers|subcontractor|"
                    r"subcontractors|processor|processors|partner|partners)\b(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|"
@@ -70,18 +73,18 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     # A product or system by name ("which payroll software"): a name the question does not give.
     "product": (
-        re.compile(r"\b(?:which|what) (?:[A-Za-z-]+ ){0,2}(?:software|system|platform|tool|application|app|product|brand|"
+        re.compile(rf"\b(?:which|what) {_MOD}{{0,2}}(?:software|system|platform|tool|application|app|product|brand|"
                    r"package|solution)\b(?!\s+(?:must|should|has to|have to|needs? to))", re.I),
         re.compile(r"\b[A-Z][a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+(?:\s+[A-Z][a-z0-9]+)+\b"),
     ),
     "percent": (
-        re.compile(r"\b(?:what|which) (?:[A-Za-z-]+ ){0,2}(?:percentage|per ?cent|share|proportion)\b|\bhow much\b.{0,30}%", re.I),
+        re.compile(rf"\b(?:what|which) {_MOD}{{0,2}}(?:percentage|per ?cent|share|proportion)\b|\bhow much\b.{{0,30}}%", re.I),
         re.compile(r"\d\s?%|\bper ?cent\b", re.I),
     ),
     "money": (
         re.compile(r"\b(?:how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)(?=.{0,60}\b(?:cost|costs|costing|costed|pay|paid|pays|charge|charged|charges|spend|spent|worth|fees?|"
                    r"prices?|money|budget|earn|earns|owe|owed|salary|fine|fined|bill|billed|invoice|invoiced)\b)|"
-                   r"what (?:is |was |are |were )?(?:the |our |their |its )?(?:[A-Za-z-]+ ){0,3}(?:price|prices|cost|costs|budget|"
+                   rf"what (?:is |was |are |were )?(?:the |our |their |its )?{_MOD}{{0,3}}(?:price|prices|cost|costs|budget|"
                    r"salary|wage|wages|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|rate|rates|premium|charge|charges|"
                    r"amount|worth)\b|(?:maximum|minimum) (?:fine|penalty)|(?:fine|penalty|penalties) (?:amount|tiers?|levels?))",
                    re.I),
@@ -95,7 +98,7 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "count": (
         re.compile(r"\bhow many (?!hours|days|weeks|months|years|business days|working days|minutes)[a-z-]+|"
-                   r"\bwhat (?:[\w-]+ ){0,3}(?:figure|figures|number|total|tally)\b", re.I),
+                   rf"\bwhat {_MOD}{{0,3}}(?:figure|figures|number|total|tally)\b", re.I),
         re.compile(rf"\b{_NUMBER_WORD}\b", re.I),
     ),
     "period": (
