@@ -247,6 +247,8 @@ class Assistant:
             dense_max=chunks[0].signals.get("dense_max", 0.0),
             routed=bool(routing.notes),
             part_sims=part_sims,
+            findings_matched=bool((routing.filters.status or routing.filters.severity)
+                                  and self.retriever.finding_ids(routing.filters)),
         )
         bm25 = self.retriever.corpus.bm25
         signals = features(ev, bm25.idf_of, lambda t: t in bm25.vocab, self._everyday.__contains__,

@@ -160,3 +160,10 @@ def test_best_cover_counts_only_sentences_that_give_the_asked_kind_of_value():
     assert no_name["best_cover"] < 0.5 < named["best_cover"]  # the name sits in a sentence that is not about the cover
     untyped = feats("What must the contract say about encryption?", ["The contract must require encryption at rest.", "x y z"])
     assert untyped["best_cover"] > 0.5
+
+
+def test_findings_matching_the_asked_status_are_evidence():
+    ev = evidence("Which findings are still open?", ["Finding AC-2024-01 (status open)."])
+    assert features(ev, lambda t: 1.0, lambda t: True)["findings_matched"] == 0.0
+    ev.findings_matched = True
+    assert features(ev, lambda t: 1.0, lambda t: True)["findings_matched"] == 1.0

@@ -30,7 +30,7 @@ MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # signals gave a fitted model with signs that made no sense and did worse on cross-validation).
 FEATURES = (
     "dense_max", "unknown", "unknown_common", "names_missing", "type_missing", "live", "own_company",
-    "routed", "type_expected", "multi_sentence", "compound", "part_min", "best_cover", "future",
+    "routed", "type_expected", "multi_sentence", "compound", "part_min", "best_cover", "future", "findings_matched",
 )
 
 # The kind of answer a question asks for (after the usual question taxonomy: contact details, a person, an
@@ -252,6 +252,9 @@ class Evidence:
     # For a question of several parts (``question_parts``): each part's best similarity to the
     # ranked units; empty for a one-part question.
     part_sims: list[float] = field(default_factory=list)
+    # The question selects findings by status or severity and the finding register holds some that
+    # match: structured evidence that the answer exists, whatever the sentences' wording.
+    findings_matched: bool = False
 
 
 def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], bool],
@@ -305,6 +308,7 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "best_cover": max((cover(t) for t in (providing if kind else ev.sentences)), default=0.0),
         "live": float(bool(_LIVE.search(ev.question))),
         "future": float(bool(_FUTURE.search(ev.question))),
+        "findings_matched": float(ev.findings_matched),
         "routed": float(ev.routed),
         "focus_top": sum(w for t, w in weights.items() if t in top_terms) / total,
         "missing_known": sum(missing) / total,
