@@ -14,9 +14,10 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from assistant.answering import guard, verify
-from assistant.answering.answerability import Answerability, Evidence, features, question_parts
+from assistant.answering.answerability import Answerability, Evidence, features
 from assistant.answering.conversation import rewrite, user_turns
 from assistant.answering.extractive import Candidate, choose, extractive_answer, rank, refusal
+from assistant.answering.question import question_parts
 from assistant.core.access import audiences_for
 from assistant.core.embeddings import Embedder, vocabulary
 from assistant.core.settings import Settings

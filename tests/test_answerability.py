@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answering.answerability import (
-    Answerability, Evidence, best_threshold, expected_type, features, fit, names, provides, question_parts,
-)
+from assistant.answering.answerability import Answerability, Evidence, best_threshold, features, fit
+from assistant.answering.question import expected_type, names, provides, question_parts
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from assistant.answering.answerability import expected_type, provides
+from assistant.answering.question import expected_type, provides
 from assistant.answering.compose import Context, Pick, compose
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
 from assistant.core.units import sectioned_units
