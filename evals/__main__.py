@@ -46,7 +46,7 @@ def calibrate(a, golden: dict) -> tuple[object, object]:
     model = fit(rows, labels)
     model.note = (f"logistic regression fitted by `python -m evals --calibrate` on {len(rows)} calibration-split questions "
                   f"({sum(labels)} answerable, {len(labels) - sum(labels)} must-refuse) on {dt.date.today().isoformat()}; "
-                  "threshold maximises the worse of answer and refusal rate on that split")
+                  "threshold maximises the worse of answer and refusal rate over out-of-fold (5-fold) probabilities on that split")
     model.save(MODEL_FILE)
     CALIBRATION_FILE.write_text(json.dumps({
         "answerability_model": MODEL_FILE.name,
