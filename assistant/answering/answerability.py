@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from assistant.answering.question import _INSTITUTIONAL, expected_type, names, provides
-from assistant.core.text import tokens
+from assistant.core.text import named_in, tokens
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # The model's inputs: one signal per kind of evidence, none redundant with another (collinear
@@ -55,6 +55,7 @@ _COMPOUND = re.compile(r"(?:,|\band\b|\bor\b)\s+(?:how|what|when|where|which|who
 # The future: what a vendor will do or decide is not in a record of what was agreed and found.
 _FUTURE = re.compile(r"\b(?:will|going to|next|upcoming|plan(?:s|ning)? to|expect(?:s|ed)? to)\b", re.IGNORECASE)
 
+
 @dataclass
 class Evidence:
     """What the decision looks at: the retrieved chunks and the sentences chosen from them."""
@@ -83,42 +84,38 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     knowledge base never uses weighs differently when it is everyday English ("conclude") than
     when it is not ("lasagne", a product name).
     """
-    q_terms = set(tokens(ev.question))
     low = ev.question.lower()
-    everyday = {stem for w in re.findall(r"[a-z]+", ev.question.lower()) if common(w) for stem in tokens(w)}
-    weights = {t: idf(t) for t in q_terms}
+    everyday = {stem for w in re.findall(r"[a-z]+", low) if common(w) for stem in tokens(w)}
+    weights = {t: idf(t) for t in set(tokens(ev.question))}
     total = sum(weights.values()) or 1.0
-    top_terms = set(tokens(ev.sentences[0])) if ev.sentences else set()
+
+    def cover(text: str) -> float:
+        """The share of the question's (idf-weighted) terms that ``text`` contains."""
+        terms = set(tokens(text))
+        return sum(w for t, w in weights.items() if t in terms) / total
+
     sent_terms = set(tokens(" ".join(ev.sentences)))
     missing = [w for t, w in weights.items() if t not in sent_terms and known(t)]
-    chunk_terms = set(tokens(" ".join(ev.chunk_texts)))
     sims = sorted(ev.sentence_sims, reverse=True)
     kind = expected_type(ev.question)
     found = " ".join(ev.chunk_texts).lower()
     qnames = names(ev.question)
     providing = [t for t in ev.sentences if kind and provides(kind, ev.question, t, home)]
-
-    def cover(text: str) -> float:
-        terms = set(tokens(text))
-        return sum(w for t, w in weights.items() if t in terms) / total
-
     home_words = [w for w in re.findall(r"[a-z]+", home.lower()) if w not in _INSTITUTIONAL]
     own = re.search(_OWN.format(home="|".join([re.escape(w) + r"'?s?" for w in home_words]) or "our"), low)
-    names_vendor = any(re.search(rf"\b{re.escape(v.lower())}\b", low) for v in vendors)
     return {
         "dense_max": ev.dense_max,
         "sent_best": sims[0] if sims else 0.0,
         # Every ask must be answered: the worst-served part's best similarity (a one-part question: the best sentence's).
         "part_min": min(ev.part_sims) if ev.part_sims else (sims[0] if sims else 0.0),
         "sent_mean": float(np.mean(sims[:3])) if sims else 0.0,
-        "focus_sent": sum(w for t, w in weights.items() if t in sent_terms) / total,
-        "focus_chunks": sum(w for t, w in weights.items() if t in chunk_terms) / total,
+        "focus_sent": cover(" ".join(ev.sentences)),
+        "focus_chunks": cover(" ".join(ev.chunk_texts)),
         "unknown": sum(w for t, w in weights.items() if not known(t) and t not in everyday) / total,
         "unknown_common": sum(w for t, w in weights.items() if not known(t) and t in everyday) / total,
         "names_missing": sum(1 for n in qnames if n.lower() not in found) / max(1, len(qnames)),
         "type_expected": float(kind is not None),
         "type_missing": float(kind is not None and not providing),
-        # The asked kind of value must sit in a sentence about the question, not anywhere in the evidence.
         # How much of the question one sentence covers, the best one; when a kind of value is asked
         # for, only sentences giving it count (the value must sit in a sentence about the question).
         "best_cover": max((cover(t) for t in (providing if kind else ev.sentences)), default=0.0),
@@ -126,16 +123,16 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "future": float(bool(_FUTURE.search(ev.question))),
         "findings_matched": float(ev.findings_matched),
         "routed": float(ev.routed),
-        "focus_top": sum(w for t, w in weights.items() if t in top_terms) / total,
+        "focus_top": cover(ev.sentences[0]) if ev.sentences else 0.0,
         "missing_known": sum(missing) / total,
         "rarest_missing": max(missing, default=0.0) / max(max(weights.values(), default=1.0), 1e-6),
-        "own_company": float(bool(own) and not _VENDOR_WORDS.search(ev.question) and not names_vendor),
-        # The question's form: similarity runs lower for scenarios that set out a situation before
-        # asking. (Question length was tried too: it helped cross-validation a little but refused
-        # short questions such as "Show me the findings rated critical.")
+        "own_company": float(bool(own) and not _VENDOR_WORDS.search(ev.question) and not named_in(ev.question, vendors)),
         # Two asks in one ("..., and when is it due?") or a comparison: each part is answered by
         # different sentences, so similarity to the whole question runs lower.
         "compound": float(bool(_COMPOUND.search(ev.question))),
+        # The question's form: similarity runs lower for scenarios that set out a situation before
+        # asking. (Question length was tried too: it helped cross-validation a little but refused
+        # short questions such as "Show me the findings rated critical.")
         "multi_sentence": float(len(re.findall(r"[.?!:;](?:\s|$)", ev.question.strip())) > 1),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, Iterable
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -51,6 +51,12 @@ def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
     if keep_stopwords:
         return [get(w) or _stem_cached(w) for w in words]
     return [get(w) or _stem_cached(w) for w in words if w not in STOPWORDS]
+
+
+def named_in(text: str, names: Iterable[str]) -> list[str]:
+    """The ``names`` that ``text`` mentions as whole words (case-insensitive), in ``names``' order."""
+    low = text.lower()
+    return [n for n in names if re.search(rf"\b{re.escape(n.lower())}\b", low)]
 
 
 def date_int(value: Any) -> int | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.core.text import tokens
+from assistant.core.text import named_in, tokens
 from assistant.retrieval.corpus import Corpus
 from assistant.retrieval.filters import Filters
 
@@ -70,8 +70,7 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
                 q = rest  # the reference is consumed by the filter
     vendors = corpus.vendors_for(f.audiences)
     if not f.vendor and not f.source and vendors:
-        low = query.lower()
-        hits = [v for v in vendors if re.search(rf"\b{re.escape(v.lower())}\b", low)]
+        hits = named_in(query, vendors)
         if hits:
             f.vendor = hits
             notes.append(f"narrowed to vendor {', '.join(hits)}")

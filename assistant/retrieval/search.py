@@ -41,16 +41,17 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
 def balanced(order: list[int], k: int, groups: list[Any]) -> list[int]:
     """The k best of ``order`` with an equal share for each group (a question comparing two vendors
     needs both contracts in front of it), the rest by rank; kept in rank order."""
-    names = list(dict.fromkeys(groups))
-    quota = k // max(1, len(names))
-    taken: list[int] = []
-    for name in names:
-        taken += [r for r, g in enumerate(groups) if g == name][:quota]
-    for r in range(len(order)):
+    quota = k // max(1, len(set(groups)))
+    per_group: dict[Any, int] = {}
+    taken: set[int] = set()
+    for r, g in enumerate(groups):  # each group's best ``quota``
+        if per_group.get(g, 0) < quota:
+            per_group[g] = per_group.get(g, 0) + 1
+            taken.add(r)
+    for r in range(len(order)):  # then the best of the rest
         if len(taken) >= k:
             break
-        if r not in taken:
-            taken.append(r)
+        taken.add(r)
     return [order[r] for r in sorted(taken)[:k]]
 
 
