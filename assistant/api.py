@@ -234,7 +234,8 @@ class Assistant:
         """The units that would answer, and the answerability signals (with the model's probability)."""
         if not chunks:
             return [], {}
-        ranked = rank(routing.query, chunks, self._idf, self.embedder, routing.vector)
+        corpus = self.retriever.corpus
+        ranked = rank(corpus.expanded(routing.query), chunks, self._idf, self.embedder, routing.vector)
         chosen = choose(ranked, chunks)
         parts = question_parts(routing.query)
         vecs = [x.vec for x in ranked if x.vec is not None]
@@ -251,9 +252,8 @@ class Assistant:
             findings_matched=bool((routing.filters.status or routing.filters.severity)
                                   and self.retriever.finding_ids(routing.filters)),
         )
-        bm25 = self.retriever.corpus.bm25
-        signals = features(ev, bm25.idf_of, lambda t: t in bm25.vocab, self._everyday.__contains__,
-                           self.settings.organisation, self.retriever.corpus.vendors)
+        signals = features(ev, corpus.bm25.idf_of, lambda t: t in corpus.bm25.vocab, self._everyday.__contains__,
+                           self.settings.organisation, corpus.vendors, corpus.expansions(routing.query))
         signals["p_answerable"] = round(self.answerability.probability(signals), 4)
         return chosen, signals
 

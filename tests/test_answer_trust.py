@@ -112,3 +112,12 @@ def test_one_source_card_per_passage(kb):
     cards = re.findall(r'id="passage-\d+" data-n="([\d ]+)"', html)
     assert len(cards) == len({c.chunk_id for c in ans.citations}) < len(ans.citations)
     assert sorted(int(n) for card in cards for n in card.split()) == [c.n for c in ans.citations]
+
+
+def test_an_acronym_finds_the_words_a_contract_uses_instead(kb):
+    """The Meridian agreement writes "recovery point objective" and never "RPO"; another document defines it."""
+    assert kb.retriever.corpus.expansion("RPO") == "recovery point objective"
+    ans = kb.ask("What RPO must Meridian meet for claims billing?", role="manager")
+    assert not ans.refused, ans.signals
+    assert "recovery point objective of 1 hour" in ans.text
+    exact(kb, ans)

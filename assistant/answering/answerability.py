@@ -19,12 +19,12 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.answering.question import _INSTITUTIONAL, expected_type, names, provides
-from assistant.core.text import named_in, tokens
+from assistant.answering.question import _INSTITUTIONAL, expected_type, value_words, names, provides
+from assistant.core.text import named_in, spelled_out, tokens
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # The model's inputs: one signal per kind of evidence, none redundant with another (collinear
@@ -76,23 +76,36 @@ class Evidence:
 
 def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], bool],
              common: Callable[[str], bool] = lambda w: False, home: str = "",
-             vendors: Sequence[str] = ()) -> dict[str, float]:
+             vendors: Sequence[str] = (), expansions: Mapping[str, str] | None = None) -> dict[str, float]:
     """The answerability signals of one question, each roughly in [0, 1].
 
     ``known``: whether the knowledge base uses a (stemmed) term; ``common``: whether a word is
     everyday English (a whole word of the embedding model's vocabulary). A question word the
     knowledge base never uses weighs differently when it is everyday English ("conclude") than
-    when it is not ("lasagne", a product name).
+    when it is not ("lasagne", a product name). ``expansions``: how the documents spell out the
+    question's acronyms ("RPO": "recovery point objective"); a sentence using the words uses the acronym.
     """
     low = ev.question.lower()
     everyday = {stem for w in re.findall(r"[a-z]+", low) if common(w) for stem in tokens(w)}
-    weights = {t: idf(t) for t in set(tokens(ev.question))}
+    # A vendor the question names is met by every passage of that vendor's documents (retrieval is routed to
+    # them): coverage measures the rest of the question; whether the evidence names it is ``names_missing``.
+    vendor_terms = {t for v in named_in(ev.question, vendors) for t in tokens(v)}
+    # "How soon / how often / how many" asks for a kind of value (``type_missing`` checks it); the word
+    # after "how" is not something the answer's sentence should repeat.
+    ask_terms = set(tokens(" ".join(value_words(ev.question))))
+    weights = {t: idf(t) for t in set(tokens(ev.question)) - vendor_terms - ask_terms}
     total = sum(weights.values()) or 1.0
+    # Coverage counts the terms the knowledge base uses: no sentence can hold a word it never uses, and
+    # such words have their own signals (``unknown``, ``unknown_common``).
+    known_total = sum(w for t, w in weights.items() if known(t)) or 1.0
+
+    spelled = {a.lower(): words for a, words in (expansions or {}).items()}
 
     def cover(text: str) -> float:
-        """The share of the question's (idf-weighted) terms that ``text`` contains."""
+        """The share of the question's (idf-weighted) terms that ``text`` contains (an acronym also when spelled out)."""
         terms = set(tokens(text))
-        return sum(w for t, w in weights.items() if t in terms) / total
+        terms |= {t for t, words in spelled.items() if t not in terms and spelled_out(words, text)}
+        return sum(w for t, w in weights.items() if t in terms) / known_total
 
     sent_terms = set(tokens(" ".join(ev.sentences)))
     missing = [w for t, w in weights.items() if t not in sent_terms and known(t)]
@@ -113,7 +126,8 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "focus_chunks": cover(" ".join(ev.chunk_texts)),
         "unknown": sum(w for t, w in weights.items() if not known(t) and t not in everyday) / total,
         "unknown_common": sum(w for t, w in weights.items() if not known(t) and t in everyday) / total,
-        "names_missing": sum(1 for n in qnames if n.lower() not in found) / max(1, len(qnames)),
+        "names_missing": sum(1 for n in qnames if n.lower() not in found
+                             and not (n.lower() in spelled and spelled_out(spelled[n.lower()], found))) / max(1, len(qnames)),
         "type_expected": float(kind is not None),
         "type_missing": float(kind is not None and not providing),
         # How much of the question one sentence covers, the best one; when a kind of value is asked

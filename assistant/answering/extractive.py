@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from assistant.answering.question import expected_type, provides
+from assistant.answering.question import expected_type, value_words, provides
 from assistant.answering.compose import Context, Pick, compose
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
 from assistant.core.units import sectioned_units
@@ -58,7 +58,7 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     section heading adds, its chunk's rank and (for the best few) its embedding similarity.
     Headings, instruction-like text and fragments are never candidates.
     """
-    q_terms = set(tokens(question))
+    q_terms = set(tokens(question)) - set(tokens(" ".join(value_words(question))))
     if not q_terms:
         return []
     weights = {t: idf(t) for t in q_terms}

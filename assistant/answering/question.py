@@ -15,6 +15,9 @@ _NUMBER_WORD = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|e
 # Up to a few words between the question word and what it asks for ("which Northwind payroll
 # administrator"), but not a verb: in "what weight does price get", price is not what is asked.
 _MOD = r"(?:(?!(?:does|do|did|is|are|was|were|has|have|had|will|would|can|could|must|should|may|might)\b)[A-Za-z-]+ )"
+# Words that put money in view ("how much ... cost", "what rate ... charge").
+_MONEY_WORDS = (r"(?:cost|costs|costing|costed|pay|paid|pays|charge|charged|charges|spend|spent|worth|fees?|prices?|money|"
+                r"budget|earn|earns|owe|owed|salary|fine|fined|bill|billed|invoice|invoiced)\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+\b")
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # Secrets (passwords, codes): a policy knowledge base names them but does not hold their values.
@@ -52,16 +55,18 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b[A-Z][a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+(?:\s+[A-Z][a-z0-9]+)+\b"),
     ),
     "percent": (
-        re.compile(rf"\b(?:what|which) {_MOD}{{0,2}}(?:percentage|per ?cent|share|proportion)\b|\bhow much\b.{{0,30}}%", re.I),
+        re.compile(rf"\b(?:what|which) {_MOD}{{0,2}}(?:percentage|per ?cent|share|proportion)\b|\bhow much\b.{{0,30}}%|"
+                   # a rate is a ratio ("on-time rate", "error rate") unless it is a price ("hourly rate", "rate ... charge")
+                   rf"\bwhat {_MOD}{{0,3}}(?<!hourly )(?<!daily )(?<!day )(?<!billing )(?<!interest )(?<!exchange )(?:rate|ratio)s?\b"
+                   rf"(?!.{{0,50}}\b{_MONEY_WORDS})", re.I),
         re.compile(r"\d\s?%|\bper ?cent\b", re.I),
     ),
     "money": (
-        re.compile(r"\b(?:how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)(?=.{0,60}\b(?:cost|costs|costing|costed|pay|paid|pays|charge|charged|charges|spend|spent|worth|fees?|"
-                   r"prices?|money|budget|earn|earns|owe|owed|salary|fine|fined|bill|billed|invoice|invoiced)\b)|"
+        re.compile(rf"\b(?:how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)(?=.{{0,60}}\b{_MONEY_WORDS})|"
                    rf"what (?:is |was |are |were )?(?:the |our |their |its )?{_MOD}{{0,3}}(?:price|prices|cost|costs|budget|"
-                   r"salary|wage|wages|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|rate|rates|premium|charge|charges|"
-                   r"amount|worth)\b|(?:maximum|minimum) (?:fine|penalty)|(?:fine|penalty|penalties) (?:amount|tiers?|levels?))",
-                   re.I),
+                   r"salary|wage|wages|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|premium|charge|charges|"
+                   r"amount|worth)\b|(?:maximum|minimum) (?:fine|penalty)|(?:fine|penalty|penalties) (?:amount|tiers?|levels?)|"
+                   rf"\bwhat {_MOD}{{0,3}}rates?\b)", re.I),
         re.compile(r"(?:EUR|USD|GBP|PHP|INR|€|\$|£)\s?\d|\d[\d,.]*\s?(?:million|m|bn|k)?\s?(?:euros?|dollars?|pounds?|EUR|USD)\b|"
                    r"\b\d+(?:\.\d+)?\s?(?:times|x) (?:the )?(?:annual |yearly |monthly )?(?:fees?|charges?)", re.I),
     ),
@@ -77,9 +82,10 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "period": (
         re.compile(r"\b(how (?:long|fast|quickly|soon|often)|how much (?:notice|warning|time)|within how|how many (?:hours|days|weeks|months|years|business days|"
-                   r"working days|minutes)|what (?:is the )?(?:deadline|notice period|time ?limit|time ?frame|retention period))\b", re.I),
+                   r"working days|minutes)|what (?:is the )?(?:notice period|retention period))\b", re.I),
         re.compile(rf"\b{_NUMBER_WORD}[ -](?:calendar |business |working )?{_UNIT}\b|\b(annual(?:ly)?|quarterly|monthly|weekly|"
-                   r"daily|yearly|same day|immediately|without undue delay|every \w+)\b", re.I),
+                   r"daily|yearly|fortnightly|hourly|(?:semi|bi)-?annual(?:ly)?|same day|immediately|without undue delay|every \w+|"
+                   rf"(?:once|twice|{_NUMBER_WORD} times) (?:a|per|each|every) (?:day|week|month|quarter|year))\b", re.I),
     ),
     "date": (
         re.compile(r"\b(when (?:was|were|did|had)|when (?:is|are) .{0,40}\bdue|when (?:is|are|will) .{0,60}\b(?:scheduled|planned|"
@@ -91,6 +97,12 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    re.I),
     ),
 }
+
+
+# A deadline or time limit is given as a period ("within 24 hours") or a date ("by 2025-12-31").
+_DEADLINE = r"\b(?:deadlines?|time ?limits?|time ?frames?|turnaround(?: times?)?)\b"
+ANSWER_TYPES["deadline"] = (re.compile(_DEADLINE, re.I), re.compile(
+    f"{ANSWER_TYPES['period'][1].pattern}|{ANSWER_TYPES['date'][1].pattern}", re.I))
 
 
 # A number that counts something: not part of a date or id, not followed by a unit of time or a percent sign.
@@ -192,3 +204,13 @@ def names(question: str) -> list[str]:
             continue
         out.append(w)
     return out
+
+
+_HOW = re.compile(rf"\bhow (soon|quickly|fast|long|often|frequently|much|many|early|late|far)\b|({_DEADLINE})", re.IGNORECASE)
+
+
+def value_words(question: str) -> list[str]:
+    """The words that ask for a kind of value ("how soon", "how often", "the deadline"): the value answers
+    them, so the answer's sentence need not repeat them."""
+    return [w for pair in _HOW.findall(question) for w in pair if w]
+

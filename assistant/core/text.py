@@ -1,5 +1,5 @@
 """Text utilities shared by ingest, retrieval, answering and verification: word tokens, the one
-sentence splitter, and ISO dates as sortable integers."""
+sentence splitter, ISO dates as sortable integers, and acronyms the documents define."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ STOPWORDS = frozenset(
     once only or other our ours out over own same she should so some such than that the their theirs them then
     there these they this those through to too under until up very was we were what when where which while who
     whom why will with would you your yours us say says said tell must shall may might also please""".split()
+    # what is left of a contraction or possessive once the apostrophe splits it ("we've", "Kestrel's", "don't")
+    + "s t ve ll re d m don doesn didn isn aren wasn weren couldn shouldn wouldn hasn haven hadn mustn".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
 # A sentence ends at . ! ? or ; followed by spaces and a capital, digit, quote or bracket.
@@ -152,3 +154,29 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+_GLUE = r"[\s-]+(?:(?:of|and|for|the|to|on)\s+)?"
+
+
+def defines(acronym: str, text: str) -> str | None:
+    """The words ``text`` spells ``acronym`` out with where it defines it ("a recovery point objective (RPO)"
+    gives "recovery point objective"), or None: the last words before the bracket whose initials spell it."""
+    m = re.search(rf"((?:[A-Za-z-]+,?\s+){{1,{2 * len(acronym)}}})\({re.escape(acronym)}s?\)", text)
+    if not m:
+        return None
+    letters, out = list(acronym.lower()), []
+    for w in reversed(re.findall(r"[A-Za-z]+", m.group(1))):
+        if not letters:
+            break
+        if w[0].lower() == letters[-1]:
+            letters.pop()
+            out.append(w.lower())
+        elif not (out and w.lower() in ("of", "and", "for", "the", "to", "on")):
+            return None
+    return " ".join(reversed(out)) if not letters else None
+
+
+def spelled_out(expansion: str, text: str) -> bool:
+    """Whether ``text`` uses ``expansion`` (from ``defines``), joining words such as "of" allowed between its words."""
+    return bool(re.search(r"\b" + _GLUE.join(map(re.escape, expansion.split())) + r"\b", text, re.IGNORECASE))

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from assistant.core.findings import audit_documents, current_findings
-from assistant.core.text import date_int, tokens
+from assistant.core.text import date_int, defines, tokens
 from assistant.core.types import Chunk
 from assistant.retrieval.filters import Clause
 from assistant.retrieval.lexical import BM25Index, chunk_search_text
@@ -76,6 +76,7 @@ class Corpus:
         # Every chunk's candidate evidence units as flat arrays (``spans.unit_table``), when a
         # snapshot supplies them; otherwise span search splits chunks on first use.
         self.unit_table: dict[str, np.ndarray] | None = None
+        self._expansions: dict[str, str | None] = {}
 
     def _metadata(self, i: int) -> dict[str, Any]:
         """Row ``i``'s metadata (read only), without making a chunk when the rows are a snapshot's."""
@@ -112,6 +113,29 @@ class Corpus:
         """The chunk with this id, or None when it is not (or no longer) in the corpus."""
         i = self.by_id.get(chunk_id)
         return None if i is None else self.chunks[i]
+
+    def expansion(self, acronym: str) -> str | None:
+        """How the documents spell out ``acronym`` where one defines it ("recovery point objective (RPO)"), or
+        None; looked up on first use (a scan for the bracketed acronym) and remembered."""
+        if acronym not in self._expansions:
+            text = getattr(self.chunks, "text", None) or (lambda i: self.chunks[i].text)
+            found = None
+            for i in range(len(self.chunks)):
+                t = text(i)
+                if f"({acronym}" in t and (found := defines(acronym, t)):
+                    break
+            self._expansions[acronym] = found
+        return self._expansions[acronym]
+
+    def expansions(self, text: str) -> dict[str, str]:
+        """The acronyms ``text`` uses that the documents define, with their spelled-out words."""
+        return {a: e for a in dict.fromkeys(re.findall(r"\b[A-Z]{3,6}\b", text)) if (e := self.expansion(a))}
+
+    def expanded(self, query: str) -> str:
+        """``query`` with the spelled-out words of its acronyms added, for word matching ("RPO" finds
+        "recovery point objective" where a document does not repeat the acronym)."""
+        extra = [e for e in self.expansions(query).values()]
+        return f"{query} {' '.join(extra)}" if extra else query
 
     def vendors_for(self, audiences: Audiences) -> list[str]:
         """Vendors named by documents ``audiences`` may see."""

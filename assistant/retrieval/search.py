@@ -138,7 +138,7 @@ class Retriever:
         qvec = routing.vector
         dense = self._dense(corpus, qvec, mask, allowed, n, where(clauses))
         dense_score = dict(dense)
-        lex = np.where(mask, corpus.bm25.scores(routing.query), -1.0)
+        lex = np.where(mask, corpus.bm25.scores(corpus.expanded(routing.query)), -1.0)
         top_lex = np.argpartition(-lex, min(n, len(lex) - 1))[:n] if len(lex) > n else np.arange(len(lex))
         top_lex = [int(i) for i in top_lex[np.argsort(-lex[top_lex])] if lex[i] > 0]
         fused = rrf([[i for i, _ in dense], top_lex])
