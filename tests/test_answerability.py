@@ -212,3 +212,21 @@ def test_acronyms_match_the_words_a_document_defines_them_with():
     spelled = features(ev, lambda t: 1.0, lambda t: True, expansions={"RPO": "recovery point objective"})
     assert plain["names_missing"] > 0 and spelled["names_missing"] == 0.0 and spelled["best_cover"] > plain["best_cover"]
 
+
+
+def test_a_count_is_a_number_next_to_the_counted_thing_and_not_a_clause_number():
+    q = "How many individuals must a breach affect before the regulator is told?"
+    assert not provides("count", q, "5. Reporting breaches 5.4 The report must identify each individual.")
+    q = "How many user accounts did the review remove?"
+    assert provides("count", q, "The two reviews removed 31 accounts in total.")
+    assert not provides("count", q, "The review ran on 2024-04-18 and took 3 analysts.")  # a number, but of analysts
+    # several asks: each one's counted thing counts
+    q = "How many claim records were copied, and how many outside contractors could see them?"
+    assert provides("count", q, "Of the 9 accounts with access, 6 belonged to contractors.")
+
+
+def test_the_year_a_question_asks_about_must_be_in_the_evidence():
+    ev = evidence("How many agents will Acme hire ahead of the 2026 peak season?",
+                  ["Acme hired 45 additional agents ahead of the 2024 peak season."])
+    assert features(ev, lambda t: 1.0, lambda t: True)["names_missing"] == 0.5  # Acme found, 2026 not
+    assert value_words("What on-time rate must Acme hit?") == ["rate"]

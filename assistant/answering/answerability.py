@@ -112,7 +112,8 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     sims = sorted(ev.sentence_sims, reverse=True)
     kind = expected_type(ev.question)
     found = " ".join(ev.chunk_texts).lower()
-    qnames = names(ev.question)
+    # the names it uses, and the years it asks about ("ahead of the 2026 peak season")
+    qnames = names(ev.question) + re.findall(r"\b(?:19|20)\d\d\b", ev.question)
     providing = [t for t in ev.sentences if kind and provides(kind, ev.question, t, home)]
     home_words = [w for w in re.findall(r"[a-z]+", home.lower()) if w not in _INSTITUTIONAL]
     own = re.search(_OWN.format(home="|".join([re.escape(w) + r"'?s?" for w in home_words]) or "our"), low)

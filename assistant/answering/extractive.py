@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from assistant.answering.question import expected_type, value_words, provides
+from assistant.answering.question import expected_type, provides, value_words, without_clause_numbers
 from assistant.answering.compose import Context, Pick, compose
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
 from assistant.core.units import sectioned_units
@@ -58,7 +58,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     section heading adds, its chunk's rank and (for the best few) its embedding similarity.
     Headings, instruction-like text and fragments are never candidates.
     """
-    q_terms = set(tokens(question)) - set(tokens(" ".join(value_words(question))))
+    # (a date or a rate the sentence names still ranks it: only "how soon" words are left out)
+    q_terms = set(tokens(question)) - set(tokens(" ".join(value_words(question, kind_nouns=False))))
     if not q_terms:
         return []
     weights = {t: idf(t) for t in q_terms}
@@ -79,7 +80,7 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
                 continue
             cover = sum(weights[t] for t in q_terms & st) / total
             context = 0.3 * sum(weights[t] for t in (q_terms & header_terms) - st) / total
-            score = cover + context + prior + (0.1 if wants_number and _HAS_NUMBER.search(unit) else 0.0)
+            score = cover + context + prior + (0.1 if wants_number and _HAS_NUMBER.search(without_clause_numbers(unit)) else 0.0)
             if kind and provides(kind, question, unit):
                 score += 0.1
             cands.append(Candidate(score, ci, u.start, u.end, section))

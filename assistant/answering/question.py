@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.core.text import tokens
+
 # The kind of answer a question asks for (after the usual question taxonomy: contact details, a person, an
 # organisation, a percentage, money, a count, a period, a date; checked in that order) and what a
 # sentence must contain to give it. Questions asking for a description have no type.
@@ -108,6 +110,8 @@ ANSWER_TYPES["deadline"] = (re.compile(_DEADLINE, re.I), re.compile(
 # A number that counts something: not part of a date or id, not followed by a unit of time or a percent sign.
 _COUNT = re.compile(rf"(?<![\w.-])(?P<n>{_NUMBER_WORD})(?![\w-]|[.,]\d|\s?%|\s+(?:calendar |business |working )?{_UNIT}\b)", re.I)
 
+# A clause or heading number before a capitalised word: "5.4 The report", "5. Reporting breaches".
+_CLAUSE_NUMBER = re.compile(r"(?<![\w.,])\d+(?:\.\d+)+\.?(?=\s+[A-Z(])|(?<![\w.,])\d+\.(?=\s+[A-Z(])")
 # A choice offered in the question: "..., Meridian or Northwind?"
 _CHOICE = re.compile(r"\b[A-Z][\w-]+(?:'s)?,? or [A-Z][\w-]+")
 # Capitalised because they are calendar words, not because they name something.
@@ -186,13 +190,26 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
         else:  # an organisation's or product's own name ("Harbour Mutual Insurance"), not a generic one ("Internal Audit")
             names = [w for w in words if w - _INSTITUTIONAL - asked - _QUESTION_WORDS - _CALENDAR]
         return bool(names)
-    if kind == "count":  # a number the question does not already give, not a date, a period or a percentage
+    if kind in ("count", "quantity"):  # clause numbers ("5.4 The report ...", "5. Reporting") count nothing
+        sentence = without_clause_numbers(sentence)
+    if kind == "count":  # a number the question does not already give, not a date, a period or a percentage,
+        # next to what is counted ("how many new hires": "4 of the 25 new hires", "of 25 hires, 4") when the question says
         given = set(re.findall(r"\d[\d,.]*", question))
+        asked = re.findall(r"\bhow many\s+((?:[\w'-]+\s+){0,4}[\w'-]+)", question, re.I)  # every ask
+        counted = {t for t in tokens(" ".join(asked)) if not t.isdigit()}
         for m in _COUNT.finditer(sentence):
-            if m.group("n") not in given and not re.fullmatch(r"(?:19|20)\d\d", m.group("n")):
+            if m.group("n") in given or re.fullmatch(r"(?:19|20)\d\d", m.group("n")):
+                continue
+            near = " ".join(sentence[:m.start()].split()[-4:] + sentence[m.end():].split()[:6])
+            if not counted or counted & set(tokens(near)):
                 return True
         return False
     return bool(gives.search(sentence))
+
+
+def without_clause_numbers(text: str) -> str:
+    """``text`` without its clause and heading numbers ("5.4 The report ..."): they count nothing."""
+    return _CLAUSE_NUMBER.sub(" ", text)
 
 
 def names(question: str) -> list[str]:
@@ -206,11 +223,18 @@ def names(question: str) -> list[str]:
     return out
 
 
-_HOW = re.compile(rf"\bhow (soon|quickly|fast|long|often|frequently|much|many|early|late|far)\b|({_DEADLINE})", re.IGNORECASE)
+_HOW = re.compile(rf"\bhow (soon|quickly|fast|long|often|frequently|much|many|early|late|far)\b|({_DEADLINE})|"
+                  r"\b(faster|slower|sooner|later|quicker|longer|shorter|earlier)\b", re.IGNORECASE)
+# Nouns that name the kind of value asked for, by answer type ("what on-time rate", "how much is it worth").
+_KIND_NOUNS = {"percent": r"percentage|per ?cent|proportion|rate|ratio", "money": r"worth|price|cost|amount|fee",
+               "count": r"number|total|figure|tally", "quantity": r"amount|total", "date": r"date|year|month"}
 
 
-def value_words(question: str) -> list[str]:
-    """The words that ask for a kind of value ("how soon", "how often", "the deadline"): the value answers
-    them, so the answer's sentence need not repeat them."""
-    return [w for pair in _HOW.findall(question) for w in pair if w]
+def value_words(question: str, kind_nouns: bool = True) -> list[str]:
+    """The words that ask for a kind of value ("how soon", "how often", "the deadline", "faster or slower",
+    and with ``kind_nouns`` "what error rate", "what date"): the value answers them, so the answer's
+    sentence need not repeat them."""
+    words = [w for group in _HOW.findall(question) for w in group if w]
+    nouns = _KIND_NOUNS.get(expected_type(question) or "") if kind_nouns else None
+    return words + (re.findall(rf"\b(?:{nouns})\b", question, re.IGNORECASE) if nouns else [])
 
