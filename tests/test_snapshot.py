@@ -4,6 +4,7 @@ never served; ingest and import write the snapshot of their generation."""
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import itertools
 import json
@@ -282,3 +283,21 @@ def test_the_ingest_command_writes_the_snapshot(tmp_path, corpus_dir):
     folder = settings.index_dir / "snapshot" / "knowledge"
     snaps = list(folder.glob("v*"))
     assert len(snaps) == 1 and (snaps[0] / "meta.json").exists() and (snaps[0] / "units-terms.npy").exists()
+
+
+@pytest.mark.unit
+def test_acronym_definitions_are_found_alike_in_a_snapshot_and_in_memory(tmp_path):
+    docs = documents()
+    first = docs[0]
+    defining = dataclasses.replace(first, source="extra/defs.md", text=f"{first.text}\n\nEach service sets a recovery "
+                                   "point objective (RPO) and a key management service (KMS) holds the keys.\n")
+    store = Store(chunks_of(docs + [defining]))
+    writer, _ = mapped(tmp_path, store)
+    writer.refresh()
+    reader, _ = mapped(tmp_path, store)
+    a, b = Retriever(store, EMB).corpus, reader.corpus
+    assert isinstance(b.chunks, ChunkTable)
+    for corpus in (a, b):
+        assert corpus.expansion("RPO") == "recovery point objective" and corpus.expansion("KMS") == "key management service"
+        assert corpus.expansion("XYZ") is None
+        assert corpus.expanded("What RPO applies?") == "What RPO applies? recovery point objective"

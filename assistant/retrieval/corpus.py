@@ -118,12 +118,17 @@ class Corpus:
         """How the documents spell out ``acronym`` where one defines it ("recovery point objective (RPO)"), or
         None; looked up on first use (a scan for the bracketed acronym) and remembered."""
         if acronym not in self._expansions:
-            text = getattr(self.chunks, "text", None) or (lambda i: self.chunks[i].text)
-            found = None
-            for i in range(len(self.chunks)):
-                t = text(i)
-                if f"({acronym}" in t and (found := defines(acronym, t)):
+            mark, found = f"({acronym}", None
+            if isinstance(self.chunks, list):
+                rows: Any = (i for i, c in enumerate(self.chunks) if mark in c.text)
+                text = lambda i: self.chunks[i].text  # noqa: E731
+            else:  # a snapshot's table: a byte search of the mapped texts
+                rows, text = self.chunks.rows_containing(mark), self.chunks.text
+            for i in rows:
+                if found := defines(acronym, text(i)):
                     break
+            if len(self._expansions) >= 10_000:  # capital words users type are not all acronyms: keep it bounded
+                self._expansions.clear()
             self._expansions[acronym] = found
         return self._expansions[acronym]
 

@@ -106,6 +106,16 @@ class ChunkTable(Sequence[Chunk]):
     def text(self, i: int) -> str:
         return self._texts[int(self._off[i]):int(self._off[i + 1])].decode("utf-8", "surrogatepass")
 
+    def rows_containing(self, needle: str) -> Iterator[int]:
+        """Rows whose text may contain ``needle``, in order: a byte search of the mapped texts (a match across
+        two rows' boundary is offered too; the caller reads the row's text)."""
+        b, texts, off = needle.encode("utf-8"), self._texts, self._off
+        pos = texts.find(b)
+        while pos >= 0:
+            row = int(np.searchsorted(off, pos, side="right")) - 1
+            yield row
+            pos = texts.find(b, int(off[row + 1]))
+
     def metadata(self, i: int) -> dict[str, Any]:
         """Chunk ``i``'s metadata without making the chunk (shared: read, never change it)."""
         return self._parsed(int(self._cols["meta"][i]))
