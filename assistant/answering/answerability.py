@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.answering.question import _INSTITUTIONAL, expected_type, value_words, names, provides
+from assistant.answering.question import _INSTITUTIONAL, expected_type, names, provides, value_words
 from assistant.core.text import named_in, spelled_out, tokens
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
@@ -90,8 +90,9 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     # A vendor the question names is met by every passage of that vendor's documents (retrieval is routed to
     # them): coverage measures the rest of the question; whether the evidence names it is ``names_missing``.
     vendor_terms = {t for v in named_in(ev.question, vendors) for t in tokens(v)}
-    # "How soon / how often / how many" asks for a kind of value (``type_missing`` checks it); the word
-    # after "how" is not something the answer's sentence should repeat.
+    # The words that ask for a kind of value ("how soon", "the deadline", "what error rate", "faster or
+    # slower"; ``question.value_words``): the value answers them (``type_missing`` checks it), so the
+    # answer's sentence need not repeat them.
     ask_terms = set(tokens(" ".join(value_words(ev.question))))
     weights = {t: idf(t) for t in set(tokens(ev.question)) - vendor_terms - ask_terms}
     total = sum(weights.values()) or 1.0
