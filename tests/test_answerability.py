@@ -229,4 +229,5 @@ def test_the_year_a_question_asks_about_must_be_in_the_evidence():
     ev = evidence("How many agents will Acme hire ahead of the 2026 peak season?",
                   ["Acme hired 45 additional agents ahead of the 2024 peak season."])
     assert features(ev, lambda t: 1.0, lambda t: True)["names_missing"] == 0.5  # Acme found, 2026 not
-    assert value_words("What on-time rate must Acme hit?") == ["rate"]
+    q = "What on-time rate must Acme hit?"
+    assert value_words(q, expected_type(q)) == ["rate"]

@@ -93,7 +93,8 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     # The words that ask for a kind of value ("how soon", "the deadline", "what error rate", "faster or
     # slower"; ``question.value_words``): the value answers them (``type_missing`` checks it), so the
     # answer's sentence need not repeat them.
-    ask_terms = set(tokens(" ".join(value_words(ev.question))))
+    kind = expected_type(ev.question)
+    ask_terms = set(tokens(" ".join(value_words(ev.question, kind))))
     weights = {t: idf(t) for t in set(tokens(ev.question)) - vendor_terms - ask_terms}
     total = sum(weights.values()) or 1.0
     # Coverage counts the terms the knowledge base uses: no sentence can hold a word it never uses, and
@@ -111,7 +112,6 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     sent_terms = set(tokens(" ".join(ev.sentences)))
     missing = [w for t, w in weights.items() if t not in sent_terms and known(t)]
     sims = sorted(ev.sentence_sims, reverse=True)
-    kind = expected_type(ev.question)
     found = " ".join(ev.chunk_texts).lower()
     # the names it uses, and the years it asks about ("ahead of the 2026 peak season")
     qnames = names(ev.question) + re.findall(r"\b(?:19|20)\d\d\b", ev.question)

@@ -59,7 +59,7 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     Headings, instruction-like text and fragments are never candidates.
     """
     # (a date or a rate the sentence names still ranks it: only "how soon" words are left out)
-    q_terms = set(tokens(question)) - set(tokens(" ".join(value_words(question, kind_nouns=False))))
+    q_terms = set(tokens(question)) - set(tokens(" ".join(value_words(question))))
     if not q_terms:
         return []
     weights = {t: idf(t) for t in q_terms}

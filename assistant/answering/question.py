@@ -5,6 +5,7 @@ answerability signals (``answerability``) and the extractive ranker (``extractiv
 
 from __future__ import annotations
 
+import functools
 import re
 
 from assistant.core.text import tokens
@@ -194,9 +195,7 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
         sentence = without_clause_numbers(sentence)
     if kind == "count":  # a number the question does not already give, not a date, a period or a percentage,
         # next to what is counted ("how many new hires": "4 of the 25 new hires", "of 25 hires, 4") when the question says
-        given = set(re.findall(r"\d[\d,.]*", question))
-        asked = re.findall(r"\bhow many\s+((?:[\w'-]+\s+){0,4}[\w'-]+)", question, re.I)  # every ask
-        counted = {t for t in tokens(" ".join(asked)) if not t.isdigit()}
+        given, counted = _count_asks(question)
         for m in _COUNT.finditer(sentence):
             if m.group("n") in given or re.fullmatch(r"(?:19|20)\d\d", m.group("n")):
                 continue
@@ -205,6 +204,14 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
                 return True
         return False
     return bool(gives.search(sentence))
+
+
+@functools.lru_cache(maxsize=256)
+def _count_asks(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The numbers a count question already gives, and the terms of what it counts (every "how many ..."):
+    read once per question, not once per sentence the ranker scores."""
+    asked = re.findall(r"\bhow many\s+((?:[\w'-]+\s+){0,4}[\w'-]+)", question, re.I)
+    return frozenset(re.findall(r"\d[\d,.]*", question)), frozenset(t for t in tokens(" ".join(asked)) if not t.isdigit())
 
 
 def without_clause_numbers(text: str) -> str:
@@ -230,11 +237,11 @@ _KIND_NOUNS = {"percent": r"percentage|per ?cent|proportion|rate|ratio", "money"
                "count": r"number|total|figure|tally", "quantity": r"amount|total", "date": r"date|year|month"}
 
 
-def value_words(question: str, kind_nouns: bool = True) -> list[str]:
+def value_words(question: str, kind: str | None = None) -> list[str]:
     """The words that ask for a kind of value ("how soon", "how often", "the deadline", "faster or slower",
-    and with ``kind_nouns`` "what error rate", "what date"): the value answers them, so the answer's
-    sentence need not repeat them."""
+    and given the asked ``kind`` (``expected_type``) the noun naming it: "what error rate", "what date"):
+    the value answers them, so the answer's sentence need not repeat them."""
     words = [w for group in _HOW.findall(question) for w in group if w]
-    nouns = _KIND_NOUNS.get(expected_type(question) or "") if kind_nouns else None
+    nouns = _KIND_NOUNS.get(kind or "")
     return words + (re.findall(rf"\b(?:{nouns})\b", question, re.IGNORECASE) if nouns else [])
 

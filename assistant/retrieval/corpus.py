@@ -139,8 +139,8 @@ class Corpus:
     def expanded(self, query: str) -> str:
         """``query`` with the spelled-out words of its acronyms added, for word matching ("RPO" finds
         "recovery point objective" where a document does not repeat the acronym)."""
-        extra = [e for e in self.expansions(query).values()]
-        return f"{query} {' '.join(extra)}" if extra else query
+        extra = " ".join(self.expansions(query).values())
+        return f"{query} {extra}" if extra else query
 
     def vendors_for(self, audiences: Audiences) -> list[str]:
         """Vendors named by documents ``audiences`` may see."""
