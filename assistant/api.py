@@ -18,6 +18,7 @@ from assistant.answering.answerability import Answerability, Evidence, features
 from assistant.answering.conversation import rewrite, user_turns
 from assistant.answering.extractive import Candidate, choose, extractive_answer, rank, refusal
 from assistant.answering.question import question_parts
+from assistant.answering.register import finding_query, matching, register_answer
 from assistant.core.access import audiences_for
 from assistant.core.embeddings import Embedder, vocabulary
 from assistant.core.settings import Settings
@@ -196,14 +197,16 @@ class Assistant:
         routing = self.retriever.route(standalone, f)
         chunks = self.retriever.search_routed(routing, self.settings.top_k)
         t_ret = time.perf_counter()
-        chosen, signals = self._evidence(routing, chunks)
-        if not chosen or not self.answerability.answerable(signals):
+        lookup = CorpusLookup(self.retriever.corpus, routing.filters.audiences)
+        listed = self._register(routing, lookup)
+        chosen, signals = self._evidence(routing, chunks, bool(listed))
+        if not (chosen or listed) or not self.answerability.answerable(signals):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None:
             ans = yield from self._llm_answer(routing.query, chunks, self._llm_sources(routing, f, chunks))
         else:
-            lookup = CorpusLookup(self.retriever.corpus, f.audiences)
-            ans = extractive_answer(routing.query, chunks, self._idf, self.embedder, routing.vector, lookup, chosen)
+            ans = (listed and register_answer(routing.query, listed, lookup, chunks)) or extractive_answer(
+                routing.query, chunks, self._idf, self.embedder, routing.vector, lookup, chosen)
             for line in ans.text.splitlines(keepends=True):
                 yield line
         ans.question = question
@@ -230,8 +233,16 @@ class Assistant:
 
         return review_answer(self, question, role or self.settings.default_role)
 
-    def _evidence(self, routing: Routing, chunks: list[Chunk]) -> tuple[list[Candidate], dict[str, float]]:
-        """The units that would answer, and the answerability signals (with the model's probability)."""
+    def _register(self, routing: Routing, lookup: CorpusLookup) -> list[dict[str, Any]]:
+        """The findings a question asks for as a set ("which findings are rated critical?"), from the
+        register the asker may see; empty when it does not ask for a set of findings."""
+        register = self.retriever.corpus.findings_for(routing.filters.audiences)
+        fq = finding_query(routing.query, routing.filters, list(register), self.settings.organisation)
+        return matching(register, fq, lookup) if fq else []
+
+    def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False) -> tuple[list[Candidate], dict[str, float]]:
+        """The units that would answer, and the answerability signals (with the model's probability).
+        ``listed``: the finding register holds the set of findings the question asks for."""
         if not chunks:
             return [], {}
         corpus = self.retriever.corpus
@@ -249,8 +260,8 @@ class Assistant:
             dense_max=chunks[0].signals.get("dense_max", 0.0),
             routed=bool(routing.notes),
             part_sims=part_sims,
-            findings_matched=bool((routing.filters.status or routing.filters.severity)
-                                  and self.retriever.finding_ids(routing.filters)),
+            findings_matched=listed or bool((routing.filters.status or routing.filters.severity)
+                                            and self.retriever.finding_ids(routing.filters)),
         )
         signals = features(ev, corpus.bm25.idf_of, lambda t: t in corpus.bm25.vocab, self._everyday.__contains__,
                            self.settings.organisation, corpus.vendors, corpus.expansions(routing.query))

@@ -66,10 +66,11 @@ def chunks_of(docs: Sequence[Any], chunk_size: int = 120) -> list[Chunk]:
 def fake_answerability():
     """A fixed answerability model for the fakes: answer when the selected units cover the
     question's words and the knowledge base knows them (the hashing embedder's similarities are
-    not on the real model's scale, so the fitted model does not apply)."""
+    not on the real model's scale, so the fitted model does not apply), or when the finding register
+    holds the findings a question asks for."""
     from assistant.answering.answerability import Answerability
 
-    return Answerability(weights={"focus_sent": 6.0, "unknown": -6.0}, bias=-1.0, threshold=0.5)
+    return Answerability(weights={"focus_sent": 6.0, "unknown": -6.0, "findings_matched": 2.0}, bias=-1.0, threshold=0.5)
 
 
 def fake_assistant(tmp: Path):

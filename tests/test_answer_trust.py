@@ -53,6 +53,19 @@ def test_a_status_question_is_answered_from_the_finding_register(kb):
     exact(kb, ans)
 
 
+def test_a_set_of_findings_is_listed_from_the_register_with_latest_records(kb):
+    ans = kb.ask("List the high-severity findings that have since been closed.", role="auditor")
+    assert not ans.refused, ans.signals
+    register = kb.retriever.corpus.findings_for(None)
+    expected = {fid for fid, r in register.items() if r["severity"] == "high" and r["status"] == "closed"}
+    lead = ans.text.splitlines()[0]
+    assert expected and {fid for fid in register if f"{fid} (" in lead} == expected
+    for c in ans.citations:  # each quote is a listed finding's record, from its latest note
+        fid = next(f for f in expected if f in c.quote)
+        assert c.source == register[fid]["source"]
+    exact(kb, ans)
+
+
 def test_a_comparison_of_two_vendors_quotes_both(kb):
     ans = kb.ask("Is Ledgerline's deadline for telling us about an incident the same as Harborview's?", role="manager")
     assert not ans.refused, ans.signals

@@ -131,7 +131,8 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "names_missing": sum(1 for n in qnames if n.lower() not in found
                              and not (n.lower() in spelled and spelled_out(spelled[n.lower()], found))) / max(1, len(qnames)),
         "type_expected": float(kind is not None),
-        "type_missing": float(kind is not None and not providing),
+        # (a count of findings is the finding register's to give: ``findings_matched``)
+        "type_missing": float(kind is not None and not providing and not (kind == "count" and ev.findings_matched)),
         # How much of the question one sentence covers, the best one; when a kind of value is asked
         # for, only sentences giving it count (the value must sit in a sentence about the question).
         "best_cover": max((cover(t) for t in (providing if kind else ev.sentences)), default=0.0),

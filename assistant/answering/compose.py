@@ -133,6 +133,24 @@ def finding_records(picks: list[Pick]) -> list[Pick]:
     return out
 
 
+def record_line(ctx: Context, source: str, fid: str, severity: str = "", status: str = "", score: float = 1.0) -> Pick | None:
+    """The unit of ``source`` that records the finding: it names the id, and best its severity and status
+    too ("Finding NW-2024-01 (incident management, severity critical, status closed, ...)")."""
+    best: tuple[int, Pick] | None = None
+    named = re.compile(rf"(?<![\w-]){re.escape(fid)}(?![\w-])")
+    for c in ctx.document_chunks(source):
+        for u, section in sectioned_units(c.text, c.section):
+            unit = c.text[u.start:u.end]
+            if u.heading or not named.search(unit):
+                continue
+            low = unit.lower()
+            rank = (bool(status) and status in low) + (bool(severity) and severity in low) + low.lstrip("-*| ").startswith(
+                (fid.lower(), "finding " + fid.lower()))
+            if best is None or rank > best[0]:
+                best = (rank, Pick(c, u.start, u.end, score, section, latest_for=[fid]))
+    return best[1] if best else None
+
+
 def _doc_date(chunk: Chunk) -> str:
     return str(chunk.metadata.get("date", ""))
 
@@ -201,16 +219,21 @@ def lead_sentence(groups: Sequence[list[Pick]]) -> str:
     return f"Answered from {what}: " + (", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]) + "."
 
 
-def compose(question: str, picks: list[Pick], ctx: Context | None = None) -> tuple[str, list[Citation], list[Statement], list[Chunk]]:
-    """(answer text, citations, statements, the chunks quoted) for the chosen quotes."""
-    picks = _budget(latest_findings(finding_records(complete_sections(picks, question, ctx)), ctx))
+def compose(question: str, picks: list[Pick], ctx: Context | None = None, lead: str = "",
+            complete: bool = True) -> tuple[str, list[Citation], list[Statement], list[Chunk]]:
+    """(answer text, citations, statements, the chunks quoted) for the chosen quotes. ``lead``: a sentence
+    put before the one naming the documents; ``complete=False`` quotes exactly the picks (no section,
+    finding record or latest-status quotes added: the finding register's answer)."""
+    if complete:
+        picks = latest_findings(finding_records(complete_sections(picks, question, ctx)), ctx)
+    picks = _budget(picks)
     groups: dict[str, list[Pick]] = {}
     for p in sorted(picks, key=lambda p: -p.score):
         groups.setdefault(p.chunk.source, []).append(p)
     ordered = list(groups.values())
     if _REQUIREMENT.search(question):
         ordered.sort(key=lambda g: _authority(g[0].chunk))  # stable: relevance order within a kind
-    lines = [lead_sentence(ordered), ""]
+    lines = [f"{lead} {lead_sentence(ordered)}".strip(), ""]
     citations: list[Citation] = []
     statements: list[Statement] = []
     quoted: dict[str, Chunk] = {}

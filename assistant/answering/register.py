@@ -1,0 +1,124 @@
+"""The finding register as an answer: "which findings are rated critical?", "list every Northwind
+finding", "which findings were closed during 2025?".
+
+Such a question asks for a *set* of findings chosen by vendor, severity, status or year; the
+sentences most similar to it are guidance about findings, or one note's table, not the set. The
+register (``core.findings.current_findings``: each finding's latest record from the curated audit
+notes) selects the set exactly, and the answer quotes each finding's record line from its latest
+note, so every statement stays an exact, cited quote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+from assistant.answering.compose import Context, Pick, compose, record_line
+from assistant.core.findings import SEVERITIES, select
+from assistant.core.text import named_in, tokens
+from assistant.core.types import Answer, Chunk
+
+if TYPE_CHECKING:  # answering depends on core only; the caller passes retrieval's filters
+    from assistant.retrieval.filters import Filters
+
+_SEV = "(?:" + "|".join(SEVERITIES) + ")"
+_SEV_LIST = rf"{_SEV}(?:(?:\s*,\s*|\s+or\s+|\s+and\s+){_SEV})*"
+# "critical findings", "high-risk issues", "rated critical", "of high severity", "high-rated"
+_SEVERITY = re.compile(
+    rf"\b{_SEV_LIST}(?:[- ](?:severity|risk|rated|priority))?\s+(?:audit\s+)?(?:findings?|issues?)\b"
+    rf"|\b(?:rated|graded|classed|classified|severity)\s+(?:as\s+|of\s+|is\s+|was\s+)?{_SEV_LIST}\b"
+    rf"|\b{_SEV_LIST}[- ](?:rated|severity)\b"
+    rf"|\bof\s+{_SEV_LIST}\s+severity\b",
+    re.I,
+)
+_YEAR = r"((?:19|20)\d\d)"
+_RAISED = re.compile(rf"\b(?:raised?|found|reported|identified|opened|issued|recorded)\s+(?:in|during)\s+{_YEAR}\b"
+                     rf"|\b{_YEAR}\s+audits?\b|\baudits?\s+(?:of|in)\s+{_YEAR}\b", re.I)
+_CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:in|during)\s+{_YEAR}\b", re.I)
+_FINDINGS = re.compile(r"\bfindings?\b", re.I)
+# A status that selects ("closed findings", "findings that have since been resolved", "findings still
+# open"), not one asked about ("..., and have those been resolved?": each finding's status is the answer).
+_CLOSED_WORDS, _OPEN_WORDS = r"(?:closed|resolved|remediated|cleared)", r"(?:open|unresolved|outstanding|overdue)(?![\w-])"
+_STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS}))\s+(?:audit\s+)?findings\b"
+                     rf"|\bfindings?\s+(?:that\s+|which\s+)?(?:\w+\s+){{0,3}}?(?:(?P<closed2>{_CLOSED_WORDS})|(?P<open2>{_OPEN_WORDS}))", re.I)
+_SET = re.compile(r"\b(?:which|list|show|all|every|each|how many|any|what (?:audit |vendor )?findings)\b", re.I)
+# Words that select or describe findings in general; any other content word ("findings about
+# encryption") narrows the set by topic.
+_REGISTER_WORDS = frozenset(tokens(
+    " ".join(SEVERITIES) + " finding audit audits audited internal vendor vendors supplier suppliers raised raise"
+    " rated rating severity status open opened closed resolved remediated cleared still remain remaining outstanding"
+    " unresolved list show every each many which what any date far ever current currently latest across"
+    " identified found reported recorded issued year years since now yet so far ever had have been"))
+
+
+@dataclass
+class FindingQuery:
+    """What a question selects from the register."""
+
+    vendors: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    severities: list[str] = field(default_factory=list)
+    raised: set[str] = field(default_factory=set)  # years a finding was first reported in
+    closed: set[str] = field(default_factory=set)  # years a finding was recorded closed in
+    topic: set[str] = field(default_factory=set)  # other content terms: the set's subject
+
+
+def finding_query(question: str, filters: Filters, known_ids: Sequence[str], home: str = "") -> FindingQuery | None:
+    """The selection a question makes from the register, or None when it does not ask for a set of findings
+    (a question about one finding, by id or by subject, is answered from its notes)."""
+    if not (_FINDINGS.search(question) and _SET.search(question)):
+        return None
+    if named_in(question, known_ids):
+        return None
+    sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
+    raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
+    closed = {y for m in _CLOSED_IN.finditer(question) for y in m.groups() if y}
+    statuses = list(filters.status)
+    for m in [] if statuses else _STATUS.finditer(question):
+        statuses = ["closed"] if (m.group("closed") or m.group("closed2")) else ["open"]
+    named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home))
+    topic = set(tokens(question)) - _REGISTER_WORDS - named - {t for y in raised | closed for t in tokens(y)}
+    return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
+                        raised, closed, topic)
+
+
+def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context) -> list[dict[str, Any]]:
+    """The findings the query selects, open first, then most severe (the findings view's order)."""
+    rows = [
+        r for r in register.values()
+        if (not fq.vendors or r.get("vendor") in fq.vendors)
+        and (not fq.statuses or r.get("status") in fq.statuses)
+        and (not fq.severities or r.get("severity") in fq.severities)
+        and (not fq.raised or r.get("first_date", "")[:4] in fq.raised)
+        and (not fq.closed or (r.get("status") == "closed" and r.get("closed_date", "")[:4] in fq.closed))
+    ]
+    if fq.topic:  # "open findings about encryption": the finding's area, owner or record must name the subject
+        rows = [r for r in rows if fq.topic & set(tokens(_describe(r, ctx)))]
+    return select(rows)
+
+
+def _record(ctx: Context, rec: dict[str, Any], score: float = 1.0) -> Pick | None:
+    """The finding's record line in its latest note."""
+    return record_line(ctx, rec["source"], str(rec["id"]), str(rec.get("severity", "")), str(rec.get("status", "")), score)
+
+
+def _describe(rec: dict[str, Any], ctx: Context) -> str:
+    line = _record(ctx, rec)
+    text = line.chunk.text[line.start:line.end] if line else ""
+    return " ".join([str(rec.get("area", "")), str(rec.get("owner", "")), text, line.section if line else ""])
+
+
+def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context, chunks: Sequence[Chunk]) -> Answer | None:
+    """The answer listing ``rows``: a lead sentence naming every matching finding with its current severity
+    and status, then each finding's record line from its latest note (within composition's budget)."""
+    picks = [p for i, r in enumerate(rows) if (p := _record(ctx, r, 1.0 - i / 100)) is not None]
+    if not picks:
+        return None
+    listed = ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
+                       for r in rows)
+    lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {listed}."
+    text, citations, statements, quoted = compose(question, picks, ctx, lead=lead, complete=False)
+    have = {c.id for c in chunks}
+    return Answer(question=question, text=text, citations=citations, sources=list(chunks) + [c for c in quoted if c.id not in have],
+                  refused=False, backend="extractive", statements=statements)

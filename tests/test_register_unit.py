@@ -1,0 +1,103 @@
+"""The finding register as an answer, with fakes: which questions ask for a set of findings, what they
+select (severity, status, vendor, the year raised or closed, a subject), and the answer that lists them."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.register import finding_query
+from assistant.core.findings import current_findings
+from assistant.retrieval.filters import Filters
+from tests.fakes import fake_assistant
+
+pytestmark = pytest.mark.unit
+
+IDS = ["ZZ-1", "ZZ-2"]
+
+
+@pytest.mark.parametrize("question,severities", [
+    ("Which findings were rated critical?", ["critical"]),
+    ("List the high-severity audit findings.", ["high"]),
+    ("Show all critical or high findings.", ["critical", "high"]),
+    ("Which vendors have had a high-rated audit finding?", ["high"]),
+    ("Are there any findings of medium severity?", ["medium"]),
+    ("List every finding.", []),
+])
+def test_the_severity_a_set_question_asks_for(question, severities):
+    fq = finding_query(question, Filters(), IDS)
+    assert fq is not None and fq.severities == severities
+
+
+def test_years_raised_and_closed_are_told_apart():
+    raised = finding_query("Which findings were raised in 2024?", Filters(), IDS)
+    closed = finding_query("Which findings were closed during 2025?", Filters(), IDS)
+    assert raised.raised == {"2024"} and not raised.closed
+    assert closed.closed == {"2025"} and not closed.raised
+    assert not raised.topic and not closed.topic  # the years are selectors, not a subject
+
+
+@pytest.mark.parametrize("question", [
+    "Is finding ZZ-1 still open?",  # one finding, by id: its notes answer
+    "What did the auditors find about leavers?",  # no set asked for
+    "Who owns the test-data finding?",
+])
+def test_questions_about_one_finding_are_not_register_questions(question):
+    assert finding_query(question, Filters(), IDS) is None
+
+
+def test_other_content_words_narrow_the_set_by_subject():
+    fq = finding_query("Which findings about access reviews are still open?", Filters(status=["open"]), IDS)
+    assert fq is not None and {"access", "review"} <= fq.topic and fq.statuses == ["open"]
+
+
+def test_the_register_remembers_when_a_finding_was_first_recorded_closed():
+    docs = [
+        ("a.md", {"date": "2024-01-10", "findings": [{"id": "X-1", "status": "open", "severity": "high"}]}),
+        ("b.md", {"date": "2025-03-01", "findings": [{"id": "X-1", "status": "closed", "severity": "high"}]}),
+        ("c.md", {"date": "2026-02-01", "findings": [{"id": "X-1", "status": "closed", "severity": "high"}]}),
+    ]
+    rec = current_findings(docs)["X-1"]
+    assert rec["closed_date"] == "2025-03-01" and rec["source"] == "c.md" and rec["first_date"] == "2024-01-10"
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    return fake_assistant(tmp_path_factory.mktemp("register"))
+
+
+def test_a_set_question_lists_each_finding_with_its_latest_record(assistant):
+    ans = assistant.ask("Which findings are rated critical?", role="auditor")
+    assert not ans.refused, ans.signals
+    lead = ans.text.splitlines()[0]
+    assert "1 finding in the audit register match: ZZ-2 (Northwind, critical, open as of 2025-09-01)" in lead
+    assert "ZZ-1" not in ans.text  # high, not critical
+    assert [c.source for c in ans.citations] == ["audits/northwind-2025.md"]  # the latest note's record line
+    assert "ZZ-2 stays open" in ans.citations[0].quote and ans.signals["findings_matched"] == 1.0
+
+
+def test_the_year_a_finding_was_closed_selects_it(assistant):
+    ans = assistant.ask("Which findings were closed in 2025?", role="auditor")
+    assert "ZZ-1 (Northwind, high, closed as of 2025-09-01)" in ans.text and "ZZ-2 (" not in ans.text
+
+
+def test_the_register_answer_shows_only_what_the_role_may_see(assistant):
+    ans = assistant.ask("Which findings are rated critical?", role="staff")
+    # staff cannot read the 2025 follow-up: they get the 2024 note's record, never the later status
+    assert "2025-09-01" not in ans.text
+    assert all(c.source == "audits/northwind-2024.md" for c in ans.citations)
+
+
+def test_a_subject_narrows_the_listed_findings(assistant):
+    ans = assistant.ask("Which findings about leavers keeping access have been rated high or critical?", role="auditor")
+    assert "1 finding in the audit register match: ZZ-1 (" in ans.text and "ZZ-2 (" not in ans.text
+
+
+@pytest.mark.parametrize("question,statuses", [
+    ("List the high-severity findings that have since been closed.", ["closed"]),
+    ("Which findings remain open?", ["open"]),
+    ("Show the outstanding findings.", ["open"]),
+    # the status is what is asked about each finding, not a selection
+    ("Which vendors have had a high-rated finding, and have those been resolved?", []),
+])
+def test_a_status_selects_only_when_it_describes_the_findings(question, statuses):
+    assert finding_query(question, Filters(), IDS).statuses == statuses
