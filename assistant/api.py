@@ -15,10 +15,22 @@ import numpy as np
 
 from assistant.answering import guard, verify
 from assistant.answering.answerability import Answerability, Evidence, features
+from assistant.answering.compose import Pick
 from assistant.answering.conversation import rewrite, user_turns
-from assistant.answering.extractive import Candidate, choose, extractive_answer, rank, refusal
+from assistant.answering.extractive import (
+    Candidate,
+    choose,
+    extractive_answer,
+    rank,
+    refusal,
+)
 from assistant.answering.question import question_parts
-from assistant.answering.register import finding_query, matching, register_answer
+from assistant.answering.register import (
+    FindingQuery,
+    finding_query,
+    matching,
+    register_answer,
+)
 from assistant.core.access import audiences_for
 from assistant.core.embeddings import Embedder, vocabulary
 from assistant.core.settings import Settings
@@ -60,9 +72,8 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, chat_model: Any | None = None) -> "Assistant":
         from assistant.core.embeddings import make_embedder
-        from ingest.manifest import Manifest
-
         from assistant.retrieval.snapshot import Snapshots
+        from ingest.manifest import Manifest
 
         embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend)
         store = ChromaStore.open(settings, embedder.name, embedder.dimension)
@@ -198,14 +209,15 @@ class Assistant:
         chunks = self.retriever.search_routed(routing, self.settings.top_k)
         t_ret = time.perf_counter()
         lookup = CorpusLookup(self.retriever.corpus, routing.filters.audiences)
-        listed = self._register(routing, lookup)
+        fq, listed = self._register(routing, lookup)
         chosen, signals = self._evidence(routing, chunks, bool(listed))
         if not (chosen or listed) or not self.answerability.answerable(signals):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None:
             ans = yield from self._llm_answer(routing.query, chunks, self._llm_sources(routing, f, chunks))
         else:
-            ans = (listed and register_answer(routing.query, listed, lookup, chunks)) or extractive_answer(
+            narrative = [Pick(chunks[x.ci], x.start, x.end, x.score, x.section) for x in chosen] if fq and fq.topic else []
+            ans = (listed and register_answer(routing.query, listed, lookup, chunks, narrative)) or extractive_answer(
                 routing.query, chunks, self._idf, self.embedder, routing.vector, lookup, chosen)
             for line in ans.text.splitlines(keepends=True):
                 yield line
@@ -233,12 +245,13 @@ class Assistant:
 
         return review_answer(self, question, role or self.settings.default_role)
 
-    def _register(self, routing: Routing, lookup: CorpusLookup) -> list[dict[str, Any]]:
-        """The findings a question asks for as a set ("which findings are rated critical?"), from the
-        register the asker may see; empty when it does not ask for a set of findings."""
+    def _register(self, routing: Routing, lookup: CorpusLookup) -> tuple[FindingQuery | None, list[dict[str, Any]]]:
+        """The selection a question makes from the finding register and the findings it asks for as a set
+        ("which findings are rated critical?"), from the register the asker may see; (None, []) when it
+        does not ask for a set of findings."""
         register = self.retriever.corpus.findings_for(routing.filters.audiences)
         fq = finding_query(routing.query, routing.filters, list(register), self.settings.organisation)
-        return matching(register, fq, lookup) if fq else []
+        return fq, (matching(register, fq, lookup) if fq else [])
 
     def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False) -> tuple[list[Candidate], dict[str, float]]:
         """The units that would answer, and the answerability signals (with the model's probability).

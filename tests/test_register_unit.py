@@ -101,3 +101,11 @@ def test_a_subject_narrows_the_listed_findings(assistant):
 ])
 def test_a_status_selects_only_when_it_describes_the_findings(question, statuses):
     assert finding_query(question, Filters(), IDS).statuses == statuses
+
+
+def test_a_set_question_with_a_subject_also_quotes_what_was_found(assistant):
+    ans = assistant.ask("What findings did the audits make about leavers keeping access?", role="auditor")
+    assert ans.text.startswith("1 finding in the audit register match: ZZ-1 (Northwind, high, closed as of 2025-09-01)")
+    quotes = " ".join(c.quote for c in ans.citations)
+    assert "automated leaver feed" in quotes  # the record line of the latest note
+    assert "Fourteen leavers" in quotes  # and the sentences chosen for the subject

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
-from assistant.core.units import sectioned_units, statement_units
 from assistant.core.types import Chunk, Citation, Statement
+from assistant.core.units import sectioned_units, statement_units
 
 MAX_STATEMENTS = 12
 MAX_QUOTE_CHARS = 2600
@@ -220,13 +220,11 @@ def lead_sentence(groups: Sequence[list[Pick]]) -> str:
 
 
 def compose(question: str, picks: list[Pick], ctx: Context | None = None, lead: str = "",
-            complete: bool = True) -> tuple[str, list[Citation], list[Statement], list[Chunk]]:
+            fixed: Sequence[Pick] = ()) -> tuple[str, list[Citation], list[Statement], list[Chunk]]:
     """(answer text, citations, statements, the chunks quoted) for the chosen quotes. ``lead``: a sentence
-    put before the one naming the documents; ``complete=False`` quotes exactly the picks (no section,
-    finding record or latest-status quotes added: the finding register's answer)."""
-    if complete:
-        picks = latest_findings(finding_records(complete_sections(picks, question, ctx)), ctx)
-    picks = _budget(picks)
+    put before the one naming the documents; ``fixed``: quotes given exactly, first in the budget, with no
+    section, finding record or latest-status quotes added for them (the finding register's record lines)."""
+    picks = _budget(list(fixed) + latest_findings(finding_records(complete_sections(picks, question, ctx)), ctx))
     groups: dict[str, list[Pick]] = {}
     for p in sorted(picks, key=lambda p: -p.score):
         groups.setdefault(p.chunk.source, []).append(p)

@@ -109,16 +109,19 @@ def _describe(rec: dict[str, Any], ctx: Context) -> str:
     return " ".join([str(rec.get("area", "")), str(rec.get("owner", "")), text, line.section if line else ""])
 
 
-def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context, chunks: Sequence[Chunk]) -> Answer | None:
+def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context, chunks: Sequence[Chunk],
+                    narrative: Sequence[Pick] = ()) -> Answer | None:
     """The answer listing ``rows``: a lead sentence naming every matching finding with its current severity
-    and status, then each finding's record line from its latest note (within composition's budget)."""
+    and status, then each finding's record line from its latest note (within composition's budget).
+    ``narrative``: the quotes chosen for a question with a subject ("what findings did the audits make about
+    overtime?" wants what was found, too), composed as usual after the record lines."""
     picks = [p for i, r in enumerate(rows) if (p := _record(ctx, r, 1.0 - i / 100)) is not None]
     if not picks:
         return None
     listed = ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
                        for r in rows)
     lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {listed}."
-    text, citations, statements, quoted = compose(question, picks, ctx, lead=lead, complete=False)
+    text, citations, statements, quoted = compose(question, list(narrative), ctx, lead=lead, fixed=picks)
     have = {c.id for c in chunks}
     return Answer(question=question, text=text, citations=citations, sources=list(chunks) + [c for c in quoted if c.id not in have],
                   refused=False, backend="extractive", statements=statements)
