@@ -211,7 +211,11 @@ class Assistant:
         lookup = CorpusLookup(self.retriever.corpus, routing.filters.audiences)
         fq, listed = self._register(routing, lookup)
         chosen, signals = self._evidence(routing, chunks, bool(listed))
-        if not (chosen or listed) or not self.answerability.answerable(signals):
+        # Findings the register selects by every selector and subject word of the question are the evidence
+        # itself (their record lines are what the answer quotes): no sentence score overrules them, but a
+        # question about live or future information is still refused.
+        from_register = bool(listed) and not (signals.get("live") or signals.get("future"))
+        if not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None:
             ans = yield from self._llm_answer(routing.query, chunks, self._llm_sources(routing, f, chunks))
@@ -251,7 +255,7 @@ class Assistant:
         does not ask for a set of findings."""
         register = self.retriever.corpus.findings_for(routing.filters.audiences)
         fq = finding_query(routing.query, routing.filters, list(register), self.settings.organisation)
-        return fq, (matching(register, fq, lookup) if fq else [])
+        return fq, (matching(register, fq, lookup, self._idf) if fq else [])
 
     def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False) -> tuple[list[Candidate], dict[str, float]]:
         """The units that would answer, and the answerability signals (with the model's probability).

@@ -88,7 +88,7 @@ def test_the_register_answer_shows_only_what_the_role_may_see(assistant):
 
 
 def test_a_subject_narrows_the_listed_findings(assistant):
-    ans = assistant.ask("Which findings about leavers keeping access have been rated high or critical?", role="auditor")
+    ans = assistant.ask("Which findings about leavers' access have been rated high or critical?", role="auditor")
     assert "1 finding in the audit register match: ZZ-1 (" in ans.text and "ZZ-2 (" not in ans.text
 
 
@@ -104,8 +104,18 @@ def test_a_status_selects_only_when_it_describes_the_findings(question, statuses
 
 
 def test_a_set_question_with_a_subject_also_quotes_what_was_found(assistant):
-    ans = assistant.ask("What findings did the audits make about leavers keeping access?", role="auditor")
+    ans = assistant.ask("What findings did the audits make about leavers' access?", role="auditor")
     assert ans.text.startswith("1 finding in the audit register match: ZZ-1 (Northwind, high, closed as of 2025-09-01)")
     quotes = " ".join(c.quote for c in ans.citations)
     assert "automated leaver feed" in quotes  # the record line of the latest note
     assert "Fourteen leavers" in quotes  # and the sentences chosen for the subject
+
+
+def test_a_count_of_findings_is_answered_from_the_register_whatever_the_sentence_scores(assistant):
+    ans = assistant.ask("How many findings are still open?", role="auditor")
+    assert not ans.refused and ans.text.startswith("1 finding in the audit register match: ZZ-2 (")
+
+
+def test_future_questions_about_findings_are_still_refused(assistant):
+    ans = assistant.ask("Which open findings will be closed next year?", role="auditor")
+    assert ans.signals["future"] == 1.0 and ans.refused

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from assistant.answering.compose import Context, Pick, compose, record_line
 from assistant.core.findings import SEVERITIES, select
@@ -22,6 +22,7 @@ from assistant.core.types import Answer, Chunk
 if TYPE_CHECKING:  # answering depends on core only; the caller passes retrieval's filters
     from assistant.retrieval.filters import Filters
 
+MIN_SUBJECT_SHARE = 0.7  # of a subject's idf-weighted words a finding's description must hold
 _SEV = "(?:" + "|".join(SEVERITIES) + ")"
 _SEV_LIST = rf"{_SEV}(?:(?:\s*,\s*|\s+or\s+|\s+and\s+){_SEV})*"
 # "critical findings", "high-risk issues", "rated critical", "of high severity", "high-rated"
@@ -41,6 +42,7 @@ _FINDINGS = re.compile(r"\bfindings?\b", re.I)
 # open"), not one asked about ("..., and have those been resolved?": each finding's status is the answer).
 _CLOSED_WORDS, _OPEN_WORDS = r"(?:closed|resolved|remediated|cleared)", r"(?:open|unresolved|outstanding|overdue)(?![\w-])"
 _STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS}))\s+(?:audit\s+)?findings\b"
+                     r"|\bfindings?\b.*?\b(?P<open3>still\s+(?:has|have|needs?)\s+to\s+(?:fix|close|resolve|remediate))\b"
                      rf"|\bfindings?\s+(?:that\s+|which\s+)?(?:\w+\s+){{0,3}}?(?:(?P<closed2>{_CLOSED_WORDS})|(?P<open2>{_OPEN_WORDS}))", re.I)
 _SET = re.compile(r"\b(?:which|list|show|all|every|each|how many|any|what (?:audit |vendor )?findings)\b", re.I)
 # Words that select or describe findings in general; any other content word ("findings about
@@ -49,7 +51,8 @@ _REGISTER_WORDS = frozenset(tokens(
     " ".join(SEVERITIES) + " finding audit audits audited internal vendor vendors supplier suppliers raised raise"
     " rated rating severity status open opened closed resolved remediated cleared still remain remaining outstanding"
     " unresolved list show every each many which what any date far ever current currently latest across"
-    " identified found reported recorded issued year years since now yet so far ever had have been"))
+    " identified found reported recorded issued year years since now yet so far ever had have been has need needs fix"
+    " make made get got give given do did own owned owns"))
 
 
 @dataclass
@@ -74,17 +77,18 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
     raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
     closed = {y for m in _CLOSED_IN.finditer(question) for y in m.groups() if y}
-    statuses = list(filters.status)
-    for m in [] if statuses else _STATUS.finditer(question):
-        statuses = ["closed"] if (m.group("closed") or m.group("closed2")) else ["open"]
+    statuses = list(filters.status) or sorted({"closed" if (m.group("closed") or m.group("closed2")) else "open"
+                                               for m in _STATUS.finditer(question)})
     named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home))
     topic = set(tokens(question)) - _REGISTER_WORDS - named - {t for y in raised | closed for t in tokens(y)}
     return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
                         raised, closed, topic)
 
 
-def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context) -> list[dict[str, Any]]:
-    """The findings the query selects, open first, then most severe (the findings view's order)."""
+def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context,
+             idf: Callable[[str], float] = lambda t: 1.0) -> list[dict[str, Any]]:
+    """The findings the query selects, open first, then most severe (the findings view's order). A subject
+    selects the findings whose area, owner or record line hold most of its (idf-weighted) words."""
     rows = [
         r for r in register.values()
         if (not fq.vendors or r.get("vendor") in fq.vendors)
@@ -93,8 +97,9 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
         and (not fq.raised or r.get("first_date", "")[:4] in fq.raised)
         and (not fq.closed or (r.get("status") == "closed" and r.get("closed_date", "")[:4] in fq.closed))
     ]
-    if fq.topic:  # "open findings about encryption": the finding's area, owner or record must name the subject
-        rows = [r for r in rows if fq.topic & set(tokens(_describe(r, ctx)))]
+    if fq.topic:  # "open findings about encryption"
+        total = sum(idf(t) for t in fq.topic) or 1.0
+        rows = [r for r in rows if sum(idf(t) for t in fq.topic & set(tokens(_describe(r, ctx)))) / total >= MIN_SUBJECT_SHARE]
     return select(rows)
 
 
