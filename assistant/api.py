@@ -210,18 +210,20 @@ class Assistant:
         t_ret = time.perf_counter()
         lookup = CorpusLookup(self.retriever.corpus, routing.filters.audiences)
         fq, listed = self._register(routing, lookup)
-        chosen, signals = self._evidence(routing, chunks, bool(listed))
+        a_set = bool(listed) and not fq.one
+        chosen, signals = self._evidence(routing, chunks, a_set)
         # Findings the register selects by every selector and subject word of the question are the evidence
         # itself (their record lines are what the answer quotes): no sentence score overrules them, but a
-        # question about live or future information is still refused.
-        from_register = bool(listed) and not (signals.get("live") or signals.get("future"))
+        # question about live or future information is still refused. A question about one finding (its
+        # owner, why it is still open) is decided by the gate like any other.
+        from_register = a_set and not (signals.get("live") or signals.get("future"))
         if not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None:
             ans = yield from self._llm_answer(routing.query, chunks, self._llm_sources(routing, f, chunks))
         else:
             narrative = [Pick(chunks[x.ci], x.start, x.end, x.score, x.section) for x in chosen] if fq and fq.topic else []
-            ans = (listed and register_answer(routing.query, listed, lookup, chunks, narrative)) or extractive_answer(
+            ans = (listed and register_answer(routing.query, listed, lookup, chunks, narrative, fq.one)) or extractive_answer(
                 routing.query, chunks, self._idf, self.embedder, routing.vector, lookup, chosen)
             for line in ans.text.splitlines(keepends=True):
                 yield line

@@ -66,6 +66,15 @@ def test_a_set_of_findings_is_listed_from_the_register_with_latest_records(kb):
     exact(kb, ans)
 
 
+def test_one_finding_named_by_its_subject_leads_with_its_latest_status(kb):
+    ans = kb.ask("Has Ledgerline's e-waste finding been closed?", role="auditor")
+    assert not ans.refused, ans.signals
+    rec = kb.retriever.corpus.findings_for(None)["LL-2024-02"]
+    assert ans.text.startswith(f"Finding LL-2024-02 (Ledgerline, medium) is {rec['status']} as of {rec['doc_date']}.")
+    assert any(c.source == rec["source"] and "LL-2024-02" in c.quote for c in ans.citations)  # its latest record, quoted
+    exact(kb, ans)
+
+
 def test_a_comparison_of_two_vendors_quotes_both(kb):
     ans = kb.ask("Is Ledgerline's deadline for telling us about an incident the same as Harborview's?", role="manager")
     assert not ans.refused, ans.signals

@@ -119,3 +119,37 @@ def test_a_count_of_findings_is_answered_from_the_register_whatever_the_sentence
 def test_future_questions_about_findings_are_still_refused(assistant):
     ans = assistant.ask("Which open findings will be closed next year?", role="auditor")
     assert ans.signals["future"] == 1.0 and ans.refused
+
+
+def test_one_finding_named_by_vendor_and_subject_leads_with_its_latest_status(assistant):
+    fq = finding_query("Is Northwind's leavers finding closed yet?", Filters(vendor=["Northwind"]), IDS)
+    assert fq.one and fq.statuses == []  # the status is asked about, it does not select
+    ans = assistant.ask("Is Northwind's leavers finding closed yet?", role="auditor")
+    assert ans.text.startswith("Finding ZZ-1 (Northwind, high) is closed as of 2025-09-01."), ans.text[:200]
+    staff = assistant.ask("Is Northwind's leavers finding closed yet?", role="staff")
+    assert "2025-09-01" not in staff.text  # the later status is in a note staff cannot read
+
+
+class _NoNotes:
+    """A register without notes: a finding is described by its area and owner only."""
+
+    def document_chunks(self, source):
+        return []
+
+    def finding_chunk(self, source, finding_id):
+        return None
+
+
+def test_a_subject_that_fits_several_findings_names_none_of_them():
+    from assistant.answering.register import matching
+
+    register = {
+        "A-1": {"id": "A-1", "vendor": "Acme", "area": "access-control", "owner": "IT", "severity": "high", "status": "open", "source": "a.md"},
+        "A-2": {"id": "A-2", "vendor": "Acme", "area": "access-logging", "owner": "IT", "severity": "low", "status": "open", "source": "a.md"},
+    }
+    one = finding_query("Who fixes Acme's access finding?", Filters(vendor=["Acme"]), ["A-1", "A-2"])
+    assert one.one and matching(register, one, _NoNotes()) == []  # two findings fit: neither is named
+    narrow = finding_query("Who fixes Acme's access logging finding?", Filters(vendor=["Acme"]), ["A-1", "A-2"])
+    assert [r["id"] for r in matching(register, narrow, _NoNotes())] == ["A-2"]
+    many = finding_query("Which Acme findings are about access?", Filters(vendor=["Acme"]), ["A-1", "A-2"])
+    assert [r["id"] for r in matching(register, many, _NoNotes())] == ["A-1", "A-2"]  # a set question lists both

@@ -65,15 +65,15 @@ class FindingQuery:
     raised: set[str] = field(default_factory=set)  # years a finding was first reported in
     closed: set[str] = field(default_factory=set)  # years a finding was recorded closed in
     topic: set[str] = field(default_factory=set)  # other content terms: the set's subject
+    one: bool = False  # "who owns Meridian's test-data finding?": one finding, named by vendor and subject
 
 
 def finding_query(question: str, filters: Filters, known_ids: Sequence[str], home: str = "") -> FindingQuery | None:
-    """The selection a question makes from the register, or None when it does not ask for a set of findings
-    (a question about one finding, by id or by subject, is answered from its notes)."""
-    if not (_FINDINGS.search(question) and _SET.search(question)):
+    """The selection a question makes from the register: a set of findings, or one finding it names by vendor
+    and subject (``one``); None when it names a finding by id (its notes answer) or asks about no finding."""
+    if not _FINDINGS.search(question) or named_in(question, known_ids):
         return None
-    if named_in(question, known_ids):
-        return None
+    one = not _SET.search(question)
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
     raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
     closed = {y for m in _CLOSED_IN.finditer(question) for y in m.groups() if y}
@@ -81,8 +81,12 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
                                                for m in _STATUS.finditer(question)})
     named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home))
     topic = set(tokens(question)) - _REGISTER_WORDS - named - {t for y in raised | closed for t in tokens(y)}
+    if one and not (filters.vendor and topic):
+        return None
+    if one:  # "is the Ledgerline e-waste finding closed yet?": the status is asked about, not a selector
+        statuses = list(filters.status)
     return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
-                        raised, closed, topic)
+                        raised, closed, topic, one)
 
 
 def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context,
@@ -100,7 +104,7 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
     if fq.topic:  # "open findings about encryption"
         total = sum(idf(t) for t in fq.topic) or 1.0
         rows = [r for r in rows if sum(idf(t) for t in fq.topic & set(tokens(_describe(r, ctx)))) / total >= MIN_SUBJECT_SHARE]
-    return select(rows)
+    return select(rows) if not fq.one or len(rows) == 1 else []
 
 
 def _record(ctx: Context, rec: dict[str, Any], score: float = 1.0) -> Pick | None:
@@ -109,23 +113,32 @@ def _record(ctx: Context, rec: dict[str, Any], score: float = 1.0) -> Pick | Non
 
 
 def _describe(rec: dict[str, Any], ctx: Context) -> str:
+    """What a finding is about: its area, owner, record line and the heading of its section ("Finding MH-2026-01:
+    PHI in the test environment not masked")."""
     line = _record(ctx, rec)
+    own = ctx.finding_chunk(rec["source"], str(rec["id"]))
     text = line.chunk.text[line.start:line.end] if line else ""
-    return " ".join([str(rec.get("area", "")), str(rec.get("owner", "")), text, line.section if line else ""])
+    return " ".join([str(rec.get("area", "")), str(rec.get("owner", "")), text, line.section if line else "",
+                     own.section if own else ""])
 
 
 def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context, chunks: Sequence[Chunk],
-                    narrative: Sequence[Pick] = ()) -> Answer | None:
+                    narrative: Sequence[Pick] = (), one: bool = False) -> Answer | None:
     """The answer listing ``rows``: a lead sentence naming every matching finding with its current severity
     and status, then each finding's record line from its latest note (within composition's budget).
     ``narrative``: the quotes chosen for a question with a subject ("what findings did the audits make about
-    overtime?" wants what was found, too), composed as usual after the record lines."""
+    overtime?" wants what was found, too), composed as usual after the record lines. ``one``: the question
+    asks about the one finding in ``rows``: its latest status leads."""
     picks = [p for i, r in enumerate(rows) if (p := _record(ctx, r, 1.0 - i / 100)) is not None]
     if not picks:
         return None
-    listed = ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
-                       for r in rows)
-    lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {listed}."
+    if one:
+        r = rows[0]
+        lead = f"Finding {r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}) is {r.get('status')} as of {r.get('doc_date')}."
+    else:
+        listed = ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
+                           for r in rows)
+        lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {listed}."
     text, citations, statements, quoted = compose(question, list(narrative), ctx, lead=lead, fixed=picks)
     have = {c.id for c in chunks}
     return Answer(question=question, text=text, citations=citations, sources=list(chunks) + [c for c in quoted if c.id not in have],
