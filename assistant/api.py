@@ -219,7 +219,7 @@ class Assistant:
         from_register = a_set and not (signals.get("live") or signals.get("future"))
         if not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
-        elif self.chat_model is not None:
+        elif self.chat_model is not None and not from_register:  # the register's answer needs no LLM
             ans = yield from self._llm_answer(routing.query, chunks, self._llm_sources(routing, f, chunks))
         else:
             narrative = [Pick(chunks[x.ci], x.start, x.end, x.score, x.section) for x in chosen] if fq and fq.topic else []

@@ -153,3 +153,27 @@ def test_a_subject_that_fits_several_findings_names_none_of_them():
     assert [r["id"] for r in matching(register, narrow, _NoNotes())] == ["A-2"]
     many = finding_query("Which Acme findings are about access?", Filters(vendor=["Acme"]), ["A-1", "A-2"])
     assert [r["id"] for r in matching(register, many, _NoNotes())] == ["A-1", "A-2"]  # a set question lists both
+
+
+class _RecordingChat:
+    """A chat model that records each prompt it is given."""
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+
+    def stream(self, messages, *args, **kwargs):
+        from langchain_core.messages import AIMessageChunk
+
+        self.prompts.append(messages[-1].content)
+        yield AIMessageChunk(content="An answer [1]")
+
+
+def test_with_an_llm_backend_a_register_answer_is_still_the_registers(assistant):
+    from assistant.api import Assistant
+
+    chat = _RecordingChat()
+    llm = Assistant(assistant.settings.model_copy(update={"answer_backend": "openai"}), assistant.embedder,
+                    assistant.store, assistant.manifest, chat, answerability=assistant.answerability)
+    ans = llm.ask("How many findings are still open?", role="auditor")
+    # the gate did not judge sentences for it, so no LLM is asked to answer from them
+    assert ans.text.startswith("1 finding in the audit register match: ZZ-2 (") and chat.prompts == []

@@ -50,7 +50,7 @@ _SET = re.compile(r"\b(?:which|list|show|all|every|each|how many|any|what (?:aud
 _REGISTER_WORDS = frozenset(tokens(
     " ".join(SEVERITIES) + " finding audit audits audited internal vendor vendors supplier suppliers raised raise"
     " rated rating severity status open opened closed resolved remediated cleared still remain remaining outstanding"
-    " unresolved list show every each many which what any date far ever current currently latest across"
+    " unresolved list show every each many which what any date current currently latest across"
     " identified found reported recorded issued year years since now yet so far ever had have been has need needs fix"
     " make made get got give given do did own owned owns"))
 
