@@ -15,12 +15,12 @@ import numpy as np
 
 from assistant.answering import guard, verify
 from assistant.answering.answerability import Answerability, Evidence, features
-from assistant.answering.compose import Pick
 from assistant.answering.conversation import rewrite, user_turns
 from assistant.answering.extractive import (
     Candidate,
     choose,
     extractive_answer,
+    picks_of,
     rank,
     refusal,
 )
@@ -222,7 +222,7 @@ class Assistant:
         elif self.chat_model is not None and not from_register:  # the register's answer needs no LLM
             ans = yield from self._llm_answer(routing.query, chunks, self._llm_sources(routing, f, chunks))
         else:
-            narrative = [Pick(chunks[x.ci], x.start, x.end, x.score, x.section) for x in chosen] if fq and fq.topic else []
+            narrative = picks_of(chosen, chunks) if fq and fq.topic else []
             ans = (listed and register_answer(routing.query, listed, lookup, chunks, narrative, fq.one)) or extractive_answer(
                 routing.query, chunks, self._idf, self.embedder, routing.vector, lookup, chosen)
             for line in ans.text.splitlines(keepends=True):

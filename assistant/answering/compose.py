@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
-from assistant.core.types import Chunk, Citation, Statement
+from assistant.core.types import Answer, Chunk, Citation, Statement
 from assistant.core.units import sectioned_units, statement_units
 
 MAX_STATEMENTS = 12
@@ -253,3 +253,13 @@ def compose(question: str, picks: list[Pick], ctx: Context | None = None, lead: 
             lines.append(f"- {text} [{n}]" + (f" ({p.note})" if p.note else ""))
         lines.append("")
     return "\n".join(lines).strip(), citations, statements, list(quoted.values())
+
+
+def composed_answer(question: str, chunks: Sequence[Chunk], picks: Sequence[Pick], ctx: Context | None = None,
+                    lead: str = "", fixed: Sequence[Pick] = ()) -> Answer:
+    """The extractive ``Answer`` composed from ``picks`` (see ``compose``): its sources are the retrieved
+    chunks and every other chunk it quotes."""
+    text, citations, statements, quoted = compose(question, list(picks), ctx, lead, fixed)
+    have = {c.id for c in chunks}
+    return Answer(question=question, text=text, citations=citations, sources=list(chunks) + [c for c in quoted if c.id not in have],
+                  refused=False, backend="extractive", statements=statements)

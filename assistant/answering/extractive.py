@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from assistant.answering.question import expected_type, provides, value_words, without_clause_numbers
-from assistant.answering.compose import Context, Pick, compose
+from assistant.answering.compose import Context, Pick, composed_answer
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
 from assistant.core.units import sectioned_units
 from assistant.core.text import tokens
@@ -143,9 +143,9 @@ def extractive_answer(
         chosen = choose(rank(question, chunks, idf, embedder, qvec), chunks)
     if not chosen:
         return refusal(question, chunks, "no_supporting_sentence")
-    picks = [Pick(chunks[x.ci], x.start, x.end, x.score, x.section) for x in chosen]
-    text, citations, statements, quoted = compose(question, picks, ctx)
-    have = {c.id for c in chunks}
-    sources = list(chunks) + [c for c in quoted if c.id not in have]
-    return Answer(question=question, text=text, citations=citations, sources=sources, refused=False,
-                  backend="extractive", statements=statements)
+    return composed_answer(question, chunks, picks_of(chosen, chunks), ctx)
+
+
+def picks_of(chosen: Sequence[Candidate], chunks: Sequence[Chunk]) -> list[Pick]:
+    """The chosen candidates as quotes for composition."""
+    return [Pick(chunks[x.ci], x.start, x.end, x.score, x.section) for x in chosen]

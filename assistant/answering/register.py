@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from assistant.answering.compose import Context, Pick, compose, record_line
+from assistant.answering.compose import Context, Pick, composed_answer, record_line
 from assistant.core.findings import SEVERITIES, select
 from assistant.core.text import named_in, tokens
 from assistant.core.types import Answer, Chunk
@@ -139,7 +139,4 @@ def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context,
         listed = ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
                            for r in rows)
         lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {listed}."
-    text, citations, statements, quoted = compose(question, list(narrative), ctx, lead=lead, fixed=picks)
-    have = {c.id for c in chunks}
-    return Answer(question=question, text=text, citations=citations, sources=list(chunks) + [c for c in quoted if c.id not in have],
-                  refused=False, backend="extractive", statements=statements)
+    return composed_answer(question, chunks, narrative, ctx, lead=lead, fixed=picks)

@@ -62,8 +62,9 @@ def current_findings(documents: Iterable[tuple[str, dict[str, Any]]]) -> dict[st
         for f in meta.get("findings") or []:
             prev = current.get(f["id"], {})
             # the date of the first note that records it closed ("which findings were closed in 2025?")
-            closed = (prev.get("closed_date") if prev.get("status") == "closed" else str(meta.get("date", ""))) \
-                if f.get("status") == "closed" else ""
+            closed = ""
+            if f.get("status") == "closed":
+                closed = prev.get("closed_date", "") if prev.get("status") == "closed" else str(meta.get("date", ""))
             current[f["id"]] = {
                 **prev,
                 **f,
@@ -74,7 +75,7 @@ def current_findings(documents: Iterable[tuple[str, dict[str, Any]]]) -> dict[st
                 "first_source": prev.get("first_source", source),
                 "first_date": prev.get("first_date", str(meta.get("date", ""))),
                 "audience": meta.get("audience", "all"),
-                "closed_date": closed or "",
+                "closed_date": closed,
             }
     return current
 
