@@ -213,10 +213,12 @@ class Assistant:
         a_set = bool(listed) and not fq.one
         chosen, signals = self._evidence(routing, chunks, a_set)
         # Findings the register selects by every selector and subject word of the question are the evidence
-        # itself (their record lines are what the answer quotes): no sentence score overrules them, but a
-        # question about live or future information is still refused. A question about one finding (its
-        # owner, why it is still open) is decided by the gate like any other.
-        from_register = a_set and not (signals.get("live") or signals.get("future"))
+        # itself (their record lines are what the answer quotes): no sentence score overrules them, and no more
+        # does it overrule what the register records of one finding (its owner, severity, status, dates); a
+        # question about live or future information is still refused. Anything else asked of one finding (why
+        # it is still open) is decided by the gate like any other question.
+        by_register = a_set or bool(listed and fq.attribute)
+        from_register = by_register and not (signals.get("live") or signals.get("future"))
         if not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None and not from_register:  # the register's answer needs no LLM

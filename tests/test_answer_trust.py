@@ -70,8 +70,17 @@ def test_one_finding_named_by_its_subject_leads_with_its_latest_status(kb):
     ans = kb.ask("Has Ledgerline's e-waste finding been closed?", role="auditor")
     assert not ans.refused, ans.signals
     rec = kb.retriever.corpus.findings_for(None)["LL-2024-02"]
-    assert ans.text.startswith(f"Finding LL-2024-02 (Ledgerline, medium) is {rec['status']} as of {rec['doc_date']}.")
+    assert ans.text.startswith(f"Finding LL-2024-02 (Ledgerline, medium) is {rec['status']} as of {rec['doc_date']}: "
+                               f"first reported on {rec['first_date']}, owned by {rec['owner']}")
     assert any(c.source == rec["source"] and "LL-2024-02" in c.quote for c in ans.citations)  # its latest record, quoted
+    exact(kb, ans)
+
+
+def test_who_owns_one_finding_is_answered_from_the_register(kb):
+    ans = kb.ask("Who is responsible for fixing the Harborview background-check finding?", role="auditor")
+    rec = kb.retriever.corpus.findings_for(None)["HV-2025-01"]
+    assert not ans.refused and f"owned by {rec['owner']}" in ans.text.splitlines()[0], ans.text[:300]
+    assert any(c.source == rec["source"] and "HV-2025-01" in c.quote for c in ans.citations)
     exact(kb, ans)
 
 

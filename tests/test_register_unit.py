@@ -125,9 +125,44 @@ def test_one_finding_named_by_vendor_and_subject_leads_with_its_latest_status(as
     fq = finding_query("Is Northwind's leavers finding closed yet?", Filters(vendor=["Northwind"]), IDS)
     assert fq.one and fq.statuses == []  # the status is asked about, it does not select
     ans = assistant.ask("Is Northwind's leavers finding closed yet?", role="auditor")
-    assert ans.text.startswith("Finding ZZ-1 (Northwind, high) is closed as of 2025-09-01."), ans.text[:200]
+    assert ans.text.startswith("Finding ZZ-1 (Northwind, high) is closed as of 2025-09-01: first reported on 2024-10-08, "
+                               "owned by IT, recorded closed on 2025-09-01."), ans.text[:200]
     staff = assistant.ask("Is Northwind's leavers finding closed yet?", role="staff")
     assert "2025-09-01" not in staff.text  # the later status is in a note staff cannot read
+
+
+@pytest.mark.parametrize("question,attribute", [
+    ("Who owns Northwind's leavers finding?", True),
+    ("Who is responsible for the Northwind leavers finding?", True),
+    ("How severe is Northwind's leavers finding?", True),
+    ("What is the status of Northwind's leavers finding?", True),
+    ("When is Northwind's leavers finding due?", True),
+    ("Has Northwind's leavers finding been resolved?", True),
+    ("When was the Northwind leavers finding closed?", True),
+    ("Why is Northwind's leavers finding still open?", False),  # a reason: the notes answer, the gate decides
+    ("What did Northwind do about the leavers finding?", False),
+    ("How did Northwind close its leavers finding?", False),
+])
+def test_what_a_question_asks_of_one_finding(question, attribute):
+    fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and fq.one and fq.attribute == attribute
+
+
+def test_what_the_register_records_of_one_finding_is_answered_whatever_the_sentence_gate_says(assistant):
+    from assistant.answering.answerability import Answerability
+
+    shut = assistant.answerability
+    assistant.answerability = Answerability(weights={}, bias=-5.0, threshold=0.5)  # a gate that refuses everything
+    try:
+        owner = assistant.ask("Who owns Northwind's leavers finding?", role="auditor")
+        why = assistant.ask("Why was Northwind's leavers finding closed?", role="auditor")
+        later = assistant.ask("Will Northwind's leavers finding be reopened next year?", role="auditor")
+    finally:
+        assistant.answerability = shut
+    assert not owner.refused and "owned by IT" in owner.text.splitlines()[0]
+    assert any("ZZ-1" in c.quote for c in owner.citations)  # its record line, quoted
+    assert why.refused  # anything else asked of it is the gate's to decide
+    assert later.refused  # the future is not on record
 
 
 class _NoNotes:

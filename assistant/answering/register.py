@@ -44,15 +44,25 @@ _CLOSED_WORDS, _OPEN_WORDS = r"(?:closed|resolved|remediated|cleared)", r"(?:ope
 _STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS}))\s+(?:audit\s+)?findings\b"
                      r"|\bfindings?\b.*?\b(?P<open3>still\s+(?:has|have|needs?)\s+to\s+(?:fix|close|resolve|remediate))\b"
                      rf"|\bfindings?\s+(?:that\s+|which\s+)?(?:\w+\s+){{0,3}}?(?:(?P<closed2>{_CLOSED_WORDS})|(?P<open2>{_OPEN_WORDS}))", re.I)
+# What a question about one finding asks of it that the register itself records: its owner, severity, status,
+# due date or the dates it was first reported and closed ("who owns ...", "how severe is ...", "is ... still
+# open?", "when is ... due?"). A question that asks anything else of it (why, how, what was done) is not one.
+_ATTRIBUTE = re.compile(
+    rf"^\s*(?:is|are|was|were|has|have|had)\b.*\b(?:{_CLOSED_WORDS}|{_OPEN_WORDS}|fixed|closed out|done)\b"
+    r"|\bwho\b.*\b(?:owns?|owner|responsible|accountable|in charge)\b|\bowned by\b"
+    r"|\bhow (?:severe|serious)\b|\b(?:severity|status|due date|deadline|owner)\b|\b(?:due|by when)\b"
+    rf"|\bwhen\b.*\b(?:raised|found|reported|identified|opened|{_CLOSED_WORDS}|fixed)\b", re.I)
+_OTHER_ASK = re.compile(r"\b(?:why|how(?!\s+(?:severe|serious))|what(?!(?:'s|\s+is|\s+was)?\s+(?:the\s+|its\s+)?(?:current\s+|latest\s+)?"
+                        r"(?:status|severity|rating|due date|deadline|owner))|which|where|describe|explain)\b", re.I)
 _SET = re.compile(r"\b(?:which|list|show|all|every|each|how many|any|what (?:audit |vendor )?findings)\b", re.I)
 # Words that select or describe findings in general; any other content word ("findings about
 # encryption") narrows the set by topic.
 _REGISTER_WORDS = frozenset(tokens(
     " ".join(SEVERITIES) + " finding audit audits audited internal vendor vendors supplier suppliers raised raise"
-    " rated rating severity status open opened closed resolved remediated cleared still remain remaining outstanding"
+    " rated rating severity status open opened closed resolved remediated cleared still remain remaining outstanding overdue"
     " unresolved list show every each many which what any date current currently latest across"
     " identified found reported recorded issued year years since now yet so far ever had have been has need needs fix"
-    " make made get got give given do did own owned owns"))
+    " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"))
 
 
 @dataclass
@@ -66,6 +76,8 @@ class FindingQuery:
     closed: set[str] = field(default_factory=set)  # years a finding was recorded closed in
     topic: set[str] = field(default_factory=set)  # other content terms: the set's subject
     one: bool = False  # "who owns Meridian's test-data finding?": one finding, named by vendor and subject
+    # the one finding's question asks only what the register records of it (owner, severity, status, dates)
+    attribute: bool = False
 
 
 def finding_query(question: str, filters: Filters, known_ids: Sequence[str], home: str = "") -> FindingQuery | None:
@@ -85,8 +97,9 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
         return None
     if one:  # "is the Ledgerline e-waste finding closed yet?": the status is asked about, not a selector
         statuses = list(filters.status)
+    attribute = one and bool(_ATTRIBUTE.search(question)) and not _OTHER_ASK.search(question)
     return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
-                        raised, closed, topic, one)
+                        raised, closed, topic, one, attribute)
 
 
 def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context,
@@ -113,13 +126,16 @@ def _record(ctx: Context, rec: dict[str, Any], score: float = 1.0) -> Pick | Non
 
 
 def _describe(rec: dict[str, Any], ctx: Context) -> str:
-    """What a finding is about: its area, owner, record line and the heading of its section ("Finding MH-2026-01:
-    PHI in the test environment not masked")."""
+    """What a finding is about: its area, owner, record line and the headings that name it in the notes that
+    first and last reported it ("Finding MH-2026-01: PHI in the test environment not masked")."""
+    fid = str(rec["id"])
     line = _record(ctx, rec)
-    own = ctx.finding_chunk(rec["source"], str(rec["id"]))
+    own = ctx.finding_chunk(rec["source"], fid)
     text = line.chunk.text[line.start:line.end] if line else ""
+    headings = {c.section for src in {rec["source"], rec.get("first_source") or rec["source"]}
+                for c in ctx.document_chunks(src) if fid in c.section}
     return " ".join([str(rec.get("area", "")), str(rec.get("owner", "")), text, line.section if line else "",
-                     own.section if own else ""])
+                     own.section if own else "", *sorted(headings)])
 
 
 def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context, chunks: Sequence[Chunk],
@@ -134,7 +150,11 @@ def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context,
         return None
     if one:
         r = rows[0]
-        lead = f"Finding {r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}) is {r.get('status')} as of {r.get('doc_date')}."
+        ended = (f"recorded closed on {r['closed_date']}" if r.get("status") == "closed" and r.get("closed_date")
+                 else f"due {r['due_date']}" if r.get("due_date") else "")
+        lead = (f"Finding {r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}) is {r.get('status')} as of "
+                f"{r.get('doc_date')}: first reported on {r.get('first_date')}, owned by {r.get('owner') or 'no one named'}"
+                + (f", {ended}." if ended else "."))
     else:
         listed = ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
                            for r in rows)
