@@ -84,6 +84,15 @@ def test_who_owns_one_finding_is_answered_from_the_register(kb):
     exact(kb, ans)
 
 
+def test_what_the_register_records_of_a_finding_named_by_id_leads(kb):
+    ans = kb.ask("Who owns finding NW-2024-02?", role="auditor")
+    rec = kb.retriever.corpus.findings_for(None)["NW-2024-02"]
+    assert not ans.refused and ans.text.startswith(f"Finding NW-2024-02 (Northwind, {rec['severity']}) is {rec['status']}")
+    assert f"owned by {rec['owner']}" in ans.text.splitlines()[0]
+    assert {c.source for c in ans.citations} == {rec["source"]}  # its latest record, not every note that names it
+    exact(kb, ans)
+
+
 def test_a_comparison_of_two_vendors_quotes_both(kb):
     ans = kb.ask("Is Ledgerline's deadline for telling us about an incident the same as Harborview's?", role="manager")
     assert not ans.refused, ans.signals

@@ -37,12 +37,24 @@ def test_years_raised_and_closed_are_told_apart():
 
 
 @pytest.mark.parametrize("question", [
-    "Is finding ZZ-1 still open?",  # one finding, by id: its notes answer
+    "What did the audit say about finding ZZ-1?",  # one finding, by id, asked what its notes say: they answer
+    "Are ZZ-1 and ZZ-2 still open?",  # two findings by id: their notes answer
     "What did the auditors find about leavers?",  # no set asked for
     "Who owns the test-data finding?",
 ])
 def test_questions_about_one_finding_are_not_register_questions(question):
     assert finding_query(question, Filters(), IDS) is None
+
+
+def test_what_the_register_records_of_a_finding_named_by_id_is_the_registers_to_answer(assistant):
+    fq = finding_query("Is finding ZZ-1 still open?", Filters(), IDS)
+    assert fq.one and fq.attribute and fq.ids == ["ZZ-1"] and not fq.topic and not fq.statuses
+    ans = assistant.ask("Who owns ZZ-2?", role="auditor")
+    assert ans.text.startswith("Finding ZZ-2 (Northwind, critical) is open as of 2025-09-01: first reported on 2024-10-08, "
+                               "owned by Compliance, due 2026-01-31."), ans.text[:200]
+    # words the register does not record ("... to the regulator") leave the question to the notes and the gate
+    assert finding_query("When was ZZ-2 reported to the regulator?", Filters(), IDS).topic == {"regul"}
+    assert not assistant.ask("When was ZZ-2 reported to the regulator?", role="auditor").text.startswith("Finding ZZ-2")
 
 
 def test_other_content_words_narrow_the_set_by_subject():

@@ -78,12 +78,22 @@ class FindingQuery:
     one: bool = False  # "who owns Meridian's test-data finding?": one finding, named by vendor and subject
     # the one finding's question asks only what the register records of it (owner, severity, status, dates)
     attribute: bool = False
+    ids: list[str] = field(default_factory=list)  # "who owns NW-2024-02?": the one finding, named by its id
 
 
 def finding_query(question: str, filters: Filters, known_ids: Sequence[str], home: str = "") -> FindingQuery | None:
     """The selection a question makes from the register: a set of findings, or one finding it names by vendor
-    and subject (``one``); None when it names a finding by id (its notes answer) or asks about no finding."""
-    if not _FINDINGS.search(question) or named_in(question, known_ids):
+    and subject or by id (``one``); None when it asks about no finding, or asks something other than what the
+    register records of a finding it names by id (its notes answer)."""
+    ids = named_in(question, known_ids)
+    attribute = bool(_ATTRIBUTE.search(question)) and not _OTHER_ASK.search(question)
+    if ids:
+        if len(ids) > 1 or not attribute:
+            return None
+        named = {t for v in [*filters.vendor, ids[0]] for t in tokens(v)} | set(tokens(home))
+        return FindingQuery(list(filters.vendor), topic=set(tokens(question)) - _REGISTER_WORDS - named,
+                            one=True, attribute=True, ids=ids)
+    if not _FINDINGS.search(question):
         return None
     one = not _SET.search(question)
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
@@ -97,9 +107,8 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
         return None
     if one:  # "is the Ledgerline e-waste finding closed yet?": the status is asked about, not a selector
         statuses = list(filters.status)
-    attribute = one and bool(_ATTRIBUTE.search(question)) and not _OTHER_ASK.search(question)
     return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
-                        raised, closed, topic, one, attribute)
+                        raised, closed, topic, one, one and attribute)
 
 
 def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context,
@@ -108,7 +117,8 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
     selects the findings whose area, owner or record line hold most of its (idf-weighted) words."""
     rows = [
         r for r in register.values()
-        if (not fq.vendors or r.get("vendor") in fq.vendors)
+        if (not fq.ids or r["id"] in fq.ids)
+        and (not fq.vendors or r.get("vendor") in fq.vendors)
         and (not fq.statuses or r.get("status") in fq.statuses)
         and (not fq.severities or r.get("severity") in fq.severities)
         and (not fq.raised or r.get("first_date", "")[:4] in fq.raised)
