@@ -61,6 +61,11 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     # a deadline may be a period or a date
     ("Is Acme's deadline for reporting a leak the same as Globex's?", "deadline"),
     ("What time limit applies to deleting the data?", "deadline"),
+    # what someone paid or was paid is money, whatever the question word; paying attention is not
+    ("What did Acme pay the scrap dealer for each pickup?", "money"),
+    ("What compensation did the vendor offer the affected staff?", "money"),
+    ("What does Acme pay attention to in a vendor's audit report?", None),
+    ("Which Acme contractors could see the test data?", "organisation"),
 ])
 def test_expected_answer_type(question, kind):
     assert expected_type(question) == kind
@@ -73,6 +78,9 @@ def test_the_answer_type_must_be_in_the_sentences():
     q = "How many leavers kept their access?"
     assert provides("count", q, "14 leavers kept access beyond 24 hours.")
     assert not provides("count", q, "Leavers kept access beyond 24 hours.")  # a number, but a period
+    q = "What service credit do we get when the vendor misses a target?"
+    assert provides("money", q, "Total service credits in a month are capped at 10% of the monthly fees.")  # a share of the fees
+    assert not provides("money", q, "The vendor reports its service levels every month.")
     q = "How many of the 15 Acme leavers kept access?"
     assert provides("count", q, "In the re-test of 15 leavers, 4 kept access for 2 to 3 days.")
     assert not provides("count", q, "The re-test of 15 leavers ran on 2025-04-15 under finding AC-2024-02.")  # given, a date, an id

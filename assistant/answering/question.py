@@ -45,7 +45,7 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "organisation": (
         re.compile(rf"\bwhich {_MOD}{{0,2}}(?:company|companies|firm|firms|insurer|insurers|bank|banks|agency|agencies|"
                    r"client|clients|customer|customers|competitor|competitors|law firm|organisation|organization|"
-                   r"recycler|dealer|broker|consultancy|provider|providers|vendor|vendors|supplier|suppliers|subcontractor|"
+                   r"recycler|dealer|broker|consultancy|provider|providers|vendor|vendors|supplier|suppliers|contractor|contractors|subcontractor|"
                    r"subcontractors|processor|processors|partner|partners)\b(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|"
                    r"audits?|reports?|staff|employees|data|documents?|obligations?|duties|rules|must|has to|have to))"
                    r"|\bwho (?:insures|audits|acquired|bought)\b", re.I),
@@ -68,10 +68,15 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(rf"\b(?:how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)(?=.{{0,60}}\b{_MONEY_WORDS})|"
                    rf"what (?:is |was |are |were )?(?:the |our |their |its )?{_MOD}{{0,3}}(?:price|prices|cost|costs|budget|"
                    r"salary|wage|wages|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|premium|charge|charges|"
-                   r"amount|worth)\b|(?:maximum|minimum) (?:fine|penalty)|(?:fine|penalty|penalties) (?:amount|tiers?|levels?)|"
+                   r"amount|worth|credit|credits|compensation|refund|refunds)\b|(?:maximum|minimum) (?:fine|penalty)|"
+                   r"(?:fine|penalty|penalties) (?:amount|tiers?|levels?)|"
+                   # "what did Ledgerline pay the recycler?", "what does a for-cause audit cost?"
+                   r"\bwhat (?:did|does|do|would|will) (?:[\w'-]+ ){1,6}?(?:pay|charge|cost|spend|earn|owe|bill|invoice)\b(?!\s+(?:attention|heed|a visit|tribute))|"
                    rf"\bwhat {_MOD}{{0,3}}rates?\b)", re.I),
         re.compile(r"(?:EUR|USD|GBP|PHP|INR|€|\$|£)\s?\d|\d[\d,.]*\s?(?:million|m|bn|k)?\s?(?:euros?|dollars?|pounds?|EUR|USD)\b|"
-                   r"\b\d+(?:\.\d+)?\s?(?:times|x) (?:the )?(?:annual |yearly |monthly )?(?:fees?|charges?)", re.I),
+                   r"\b\d+(?:\.\d+)?\s?(?:times|x) (?:the )?(?:annual |yearly |monthly )?(?:fees?|charges?)|"
+                   # a share of the fees is an amount of money ("5% of the monthly charges")
+                   r"\d\s?%\s+of\s+(?:the\s+)?(?:[\w-]+\s+){0,2}(?:fees?|charges?|price|invoice|contract value)", re.I),
     ),
     # "How much does X count / weigh": an amount of some kind, a number or a percentage.
     "quantity": (
