@@ -66,6 +66,9 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("What compensation did the vendor offer the affected staff?", "money"),
     ("What does Acme pay attention to in a vendor's audit report?", None),
     ("Which Acme contractors could see the test data?", "organisation"),
+    # a person asked for by role or relation
+    ("Which colleague will be my buddy in the first week?", "person"),
+    ("Who will be our contact person at Acme?", "person"),
 ])
 def test_expected_answer_type(question, kind):
     assert expected_type(question) == kind

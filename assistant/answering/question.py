@@ -35,11 +35,12 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\+?\d[\d ()-]{7,}\d|[\w.+-]+@[\w-]+\.[\w.]+|https?://|\bwww\.|\b\d+\s+\w+\s+(?:street|road|avenue|st|rd)\b", re.I),
     ),
     "person": (
-        re.compile(r"\b(?:what is the name of|who (?:is|was) (?:the|our|their|its|[\w-]+'s) (?!\w+ (?:of|for) )\w+|"
+        re.compile(r"\b(?:what is the name of|who (?:is|was|will be|would be) (?:the|our|their|its|my|your|[\w-]+'s) (?!\w+ (?:of|for) )\w+|"
                    r"who (?:sits|sat|signed|sent|approved|chairs|leads|runs|made|took|wrote|decided)\b|"
                    r"(?:name|names) of (?:the )?(?:person|individual|employee|manager|officer|head|contact|owner|administrator)|"
                    rf"which {_MOD}{{0,2}}(?:person|individual|employee|administrator|manager|staff member|member of staff|"
-                   r"officer|engineer|analyst|agent|clerk|supervisor|director|coordinator|representative|signatory)s?\b)", re.I),
+                   r"officer|engineer|analyst|agent|clerk|supervisor|director|coordinator|representative|signatory|team member|colleague|"
+                   r"mentor|buddy|contact person)s?\b)", re.I),
         _CAPITALISED,
     ),
     "organisation": (
