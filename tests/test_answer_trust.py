@@ -130,6 +130,15 @@ def test_requirement_answers_give_the_standard_clauses_complete(kb):
     exact(kb, ans)
 
 
+def test_guidance_that_repeats_a_quoted_clause_does_not_crowd_out_the_standards_next_section(kb):
+    ans = kb.ask("What must our contract say about data encryption?", role="manager")
+    standard = [c.quote.split()[0] for c in ans.citations if c.source == "contracts/model-clauses-data-protection.md"]
+    keys = [n for n in standard if n.startswith("4.")]
+    assert keys[:4] == ["4.1", "4.2", "4.3", "4.4"], standard  # key management from its first clause, in order
+    guidance = " ".join(c.quote for c in ans.citations if c.source.startswith("guidance/"))
+    assert "Data at rest must be encrypted with AES-256" not in guidance  # clause 3.1 already says it
+
+
 def test_a_scenario_is_answered_from_the_right_section(kb):
     ans = kb.ask("A vendor employee who worked on our account has left. How quickly must the vendor remove their access?",
                  role="manager")

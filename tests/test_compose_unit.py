@@ -85,3 +85,34 @@ def test_routing_sees_only_what_the_role_may_see(assistant):
     assert "audits/northwind-2025.md" not in as_staff.filters.source and as_staff.query == q
     assert "Bluepeak" not in r.corpus.vendors_for(staff.audiences)  # its only document is managers-only
     assert r.route("What does Bluepeak's agreement say about hours?", staff).filters.vendor == []
+
+
+def _picks(doc_type: str, source: str, sentences: list[tuple[str, float]]):
+    from assistant.answering.compose import Pick
+    from assistant.core.types import Chunk
+
+    text = " ".join(s for s, _ in sentences)
+    chunk = Chunk(id=source, text=text, source=source, title=source, doc_type=doc_type, section="", start=0, end=len(text))
+    out, at = [], 0
+    for s, score in sentences:
+        out.append(Pick(chunk, at, at + len(s), score))
+        at += len(s) + 1
+    return out
+
+
+def test_guidance_restating_a_quoted_standard_clause_gives_way_to_the_standards_other_clauses(monkeypatch):
+    from assistant.answering import compose
+
+    monkeypatch.setattr(compose, "MAX_STATEMENTS", 3)
+    standard = _picks("contract", "contracts/clauses.md", [
+        ("3.1 Data at rest must be encrypted with AES-256 on laptops and backups.", 0.8),
+        ("3.2 Keys must be rotated every 12 months.", 0.5),
+    ])
+    guidance = _picks("guidance", "guidance/security.md", [
+        ("Data at rest must be encrypted with AES-256 on laptops and backups.", 0.9),  # the same rule, same figures
+        ("Backups must be encrypted with AES-128 on laptops and at rest.", 0.85),  # other figures: not a restatement
+    ])
+    kept = [p.chunk.text[p.start:p.end] for p in compose._budget(standard + guidance)]
+    assert kept == [guidance[1].chunk.text[guidance[1].start:guidance[1].end],
+                    "3.1 Data at rest must be encrypted with AES-256 on laptops and backups.",
+                    "3.2 Keys must be rotated every 12 months."]

@@ -13,11 +13,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
+from assistant.answering.question import without_clause_numbers
+from assistant.core.text import tokens
 from assistant.core.types import Answer, Chunk, Citation, Statement
 from assistant.core.units import sectioned_units, statement_units
 
 MAX_STATEMENTS = 12
 MAX_QUOTE_CHARS = 2600
+RESTATED = 0.6  # share of terms two quotes from different documents have in common when one restates the other
 SECTION_MAX_ITEMS = 8
 SECTION_MAX_CHARS = 1800
 _REQUIREMENT = re.compile(r"\b(must|should|shall|need(?:s)? to|has to|have to|required?|requirements?|obliged|expect(?:ed)?|"
@@ -199,10 +202,24 @@ def _clean(quote: str) -> str:
 
 
 def _budget(picks: list[Pick]) -> list[Pick]:
-    """The best picks within the statement and character budget (finding status lines kept)."""
+    """The best picks within the statement and character budget (finding status lines kept). Guidance that
+    restates a quoted standard clause with the same figures ("data at rest must be encrypted with AES-256"
+    beside clause 3.1) comes after every other quote: it adds a second source, not a second statement, and
+    the standard's other clauses come first."""
     ranked = sorted(picks, key=lambda p: (not p.latest_for, -p.score))
+    standard = [set(tokens(without_clause_numbers(p.chunk.text[p.start:p.end]))) for p in ranked if _authority(p.chunk) == 0]
+
+    def restates(p: Pick) -> bool:
+        if _authority(p.chunk) != 1:
+            return False
+        t = set(tokens(without_clause_numbers(p.chunk.text[p.start:p.end])))
+        figures = {w for w in t if any(ch.isdigit() for ch in w)}
+        return any(len(t & s) / max(1, len(t | s)) > RESTATED and figures == {w for w in s if any(ch.isdigit() for ch in w)}
+                   for s in standard)
+
+    again = [p for p in ranked if restates(p)]
     out, chars, seen = [], 0, set()
-    for p in ranked:
+    for p in [p for p in ranked if p not in again] + again:
         n = p.end - p.start
         if p.key in seen or len(out) >= MAX_STATEMENTS or (out and chars + n > MAX_QUOTE_CHARS):
             continue
