@@ -116,3 +116,37 @@ def test_guidance_restating_a_quoted_standard_clause_gives_way_to_the_standards_
     assert kept == [guidance[1].chunk.text[guidance[1].start:guidance[1].end],
                     "3.1 Data at rest must be encrypted with AES-256 on laptops and backups.",
                     "3.2 Keys must be rotated every 12 months."]
+
+
+class _Doc:
+    """A context holding one document's chunks."""
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+    def document_chunks(self, source):
+        return [c for c in self.chunks if c.source == source]
+
+
+def _chunks_of(text: str, cut: int, overlap: int):
+    """``text`` as two chunks of one document, the second starting ``overlap`` characters before ``cut``."""
+    from assistant.core.types import Chunk
+
+    second = cut - overlap
+    return [Chunk(id="a", text=text[:cut], source="g.md", title="Guide", doc_type="guidance", section="Lifecycle", start=0, end=cut),
+            Chunk(id="b", text=text[second:], source="g.md", title="Guide", doc_type="guidance", section="Lifecycle",
+                  start=second, end=len(text))]
+
+
+def test_a_sentence_that_announces_a_list_brings_the_whole_list_even_across_a_chunk_boundary():
+    from assistant.answering.compose import Pick, complete_sections
+
+    steps = [f"{i}. Step {i}: the owner does task number {i} (see the notes)." for i in range(1, 11)]
+    text = "Every arrangement follows the same ten steps.\n\n" + "\n".join(steps) + "\n"
+    cut = text.index("7. Step 7") + 2  # the first chunk ends just after "7."
+    chunks = _chunks_of(text, cut, overlap=120)
+    intro = Pick(chunks[0], 0, len("Every arrangement follows the same ten steps."), 1.0, "Lifecycle")
+    out = complete_sections([intro], "How does an arrangement run?", _Doc(chunks))  # not a list question
+    quotes = [p.chunk.text[p.start:p.end] for p in out[1:]]
+    assert quotes == steps  # all ten (more than a section is otherwise completed with), each whole, none twice
+    assert all(p.score == 1.0 for p in out[1:])

@@ -26,6 +26,10 @@ SECTION_MAX_CHARS = 1800
 _REQUIREMENT = re.compile(r"\b(must|should|shall|need(?:s)? to|has to|have to|required?|requirements?|obliged|expect(?:ed)?|"
                           r"say about|cover|include|contain|standard|clauses?)\b", re.I)
 _LIST = re.compile(r"^\s*(?:list|name|give|show|enumerate)\b|\b(?:which|what) (?:are|were) (?:the|all|our)\b|\ball (?:the )?\w+s\b", re.I)
+# A sentence that announces the list after it: "follows the same ten steps.", "must include the following:".
+_ANNOUNCES = re.compile(r":\s*$|\b(?:the following|these|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)"
+                        r"(?:\s+[\w-]+)?\s+(?:steps|stages|phases|items|elements|points|criteria|parts|principles|rules|"
+                        r"questions|conditions|documents|checks|areas|requirements|categories|types|ways))\b", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
 
 
@@ -83,9 +87,18 @@ def section_items(ctx: Context, source: str, section: str) -> list[Pick]:
     for c in ctx.document_chunks(source):
         for u, sec in sectioned_units(c.text, c.section):
             at = c.start + u.start
-            if u.item and sec == section and at not in seen and not any(at < p.chunk.start + p.end for p in out[-1:]):
-                seen.add(at)
-                out.append(Pick(c, u.start, u.end, 0.0, sec))
+            if not u.item or sec != section or at in seen:
+                continue
+            last = out[-1] if out else None
+            if last and at < last.chunk.start + last.end:
+                # the last item ran to its chunk's end and swallowed the start of this one ("... section). 7."):
+                # it ends where this one begins, and this one comes whole from the next chunk
+                cut = at - last.chunk.start
+                if last.end != len(last.chunk.text) or cut <= last.start:
+                    continue
+                last.end = last.start + len(last.chunk.text[last.start:cut].rstrip())
+            seen.add(at)
+            out.append(Pick(c, u.start, u.end, 0.0, sec))
     return out
 
 
@@ -103,11 +116,14 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
     if standard and _REQUIREMENT.search(question):  # the standard's own section, complete
         best.add(max(standard, key=lambda g: max(p.score for p in groups[g])))
     for key, members in groups.items():
-        if not (key in best and wants_all) and len(members) < 2:
+        # a quote that announces the list after it ("follows the same ten steps.") is answered by the whole list
+        announced = any(_ANNOUNCES.search(p.chunk.text[p.start:p.end]) for p in members)
+        if not (key in best and wants_all) and len(members) < 2 and not announced:
             continue
         items = section_items(ctx, *key)
         chars = sum(p.end - p.start for p in items)
-        if not 2 <= len(items) <= SECTION_MAX_ITEMS or chars > SECTION_MAX_CHARS:
+        most = MAX_STATEMENTS - 1 if announced else SECTION_MAX_ITEMS
+        if not 2 <= len(items) <= most or chars > SECTION_MAX_CHARS:
             continue
         have = {p.key for p in out}
         top = max(p.score for p in members)
