@@ -150,3 +150,15 @@ def test_a_sentence_that_announces_a_list_brings_the_whole_list_even_across_a_ch
     quotes = [p.chunk.text[p.start:p.end] for p in out[1:]]
     assert quotes == steps  # all ten (more than a section is otherwise completed with), each whole, none twice
     assert all(p.score == 1.0 for p in out[1:])
+
+
+def test_a_document_that_answers_much_worse_than_the_best_is_left_out_unless_the_question_names_its_vendor():
+    from assistant.answering.compose import _focused
+
+    best = _picks("contract", "contracts/clauses.md", [("3.1 Data at rest must be encrypted with AES-256.", 1.0)])
+    loose = _picks("guidance", "guidance/csr.md", [("Vendors are asked to report on community programmes.", 0.5)])
+    named = _picks("contract", "contracts/acme.md", [("7.1 Acme shall notify Kestrel within 48 hours.", 0.5)])
+    named[0].chunk.metadata = {"vendor": "Acme"}
+    kept = _focused(best + loose + named, "Is Acme's encryption at rest the same as our standard?")
+    assert [p.chunk.source for p in kept] == ["contracts/clauses.md", "contracts/acme.md"]
+    assert [p.chunk.source for p in _focused(best + loose, "What must data at rest be encrypted with?")] == ["contracts/clauses.md"]

@@ -20,6 +20,7 @@ from assistant.core.units import sectioned_units, statement_units
 
 MAX_STATEMENTS = 12
 MAX_QUOTE_CHARS = 2600
+MIN_DOCUMENT_SHARE = 0.7  # of the best quote's score a document's best quote must reach to be quoted
 RESTATED = 0.6  # share of terms two quotes from different documents have in common when one restates the other
 SECTION_MAX_ITEMS = 8
 SECTION_MAX_CHARS = 1800
@@ -245,6 +246,23 @@ def _budget(picks: list[Pick]) -> list[Pick]:
     return out
 
 
+def _focused(picks: list[Pick], question: str) -> list[Pick]:
+    """The picks from documents that answer about as well as the best one: a document whose best quote scores
+    under ``MIN_DOCUMENT_SHARE`` of the best quote's is dropped (its quotes are loosely related), unless it is
+    the vendor's the question names ("... the same as Harborview's?"), it holds a finding's latest status, or it
+    is standard terms and the question asks what is required (they come first for such questions)."""
+    if not picks:
+        return picks
+    best = max(p.score for p in picks)
+    by_doc: dict[str, float] = {}
+    for p in picks:
+        by_doc[p.chunk.source] = max(by_doc.get(p.chunk.source, 0.0), p.score)
+    low, requirement = question.lower(), bool(_REQUIREMENT.search(question))
+    return [p for p in picks if by_doc[p.chunk.source] >= MIN_DOCUMENT_SHARE * best or p.latest_for
+            or (requirement and _authority(p.chunk) == 0)
+            or ((v := str(p.chunk.metadata.get("vendor") or "")) and re.search(rf"\b{re.escape(v.lower())}\b", low))]
+
+
 def lead_sentence(groups: Sequence[list[Pick]]) -> str:
     docs = [f"*{g[0].chunk.title}* ({doc_kind(g[0].chunk)})" for g in groups]
     shown = docs[:3] + ([f"{len(docs) - 3} more"] if len(docs) > 3 else [])
@@ -257,7 +275,7 @@ def compose(question: str, picks: list[Pick], ctx: Context | None = None, lead: 
     """(answer text, citations, statements, the chunks quoted) for the chosen quotes. ``lead``: a sentence
     put before the one naming the documents; ``fixed``: quotes given exactly, first in the budget, with no
     section, finding record or latest-status quotes added for them (the finding register's record lines)."""
-    picks = _budget(list(fixed) + latest_findings(finding_records(complete_sections(picks, question, ctx)), ctx))
+    picks = _budget(list(fixed) + _focused(latest_findings(finding_records(complete_sections(picks, question, ctx)), ctx), question))
     groups: dict[str, list[Pick]] = {}
     for p in sorted(picks, key=lambda p: -p.score):
         groups.setdefault(p.chunk.source, []).append(p)
