@@ -162,3 +162,20 @@ def test_a_document_that_answers_much_worse_than_the_best_is_left_out_unless_the
     kept = _focused(best + loose + named, "Is Acme's encryption at rest the same as our standard?")
     assert [p.chunk.source for p in kept] == ["contracts/clauses.md", "contracts/acme.md"]
     assert [p.chunk.source for p in _focused(best + loose, "What must data at rest be encrypted with?")] == ["contracts/clauses.md"]
+
+
+def test_prose_a_list_follows_brings_only_that_list_and_a_mere_these_announces_nothing():
+    from assistant.answering.compose import Pick, complete_sections
+
+    text = ("Approval depends on the contract value and the risk tier.\n\n"
+            "| Value | Approver |\n|---|---|\n| below 250k | Head of Procurement |\n| above 1m | Vendor Risk Committee |\n\n"
+            "A provider is excluded in these cases.\n\n- a sanctions match;\n- refusal of the audit right.\n")
+    chunks = _chunks_of(text, text.index("| above 1m"), overlap=30)  # the table runs across the boundary
+    lead = Pick(chunks[0], 0, len("Approval depends on the contract value and the risk tier."), 1.0, "Lifecycle")
+    quotes = [p.chunk.text[p.start:p.end] for p in complete_sections([lead], "Who approves a vendor?", _Doc(chunks))[1:]]
+    # the table after it, header included, and not the exclusion list that other prose introduces
+    assert quotes == ["| Value | Approver |", "| below 250k | Head of Procurement |", "| above 1m | Vendor Risk Committee |"]
+    these = "Kestrel adopted these clauses in May.\nOther prose follows here.\n\n- one item;\n- another item.\n"
+    chunks = _chunks_of(these, len(these), overlap=0)
+    adopted = Pick(chunks[0], 0, len("Kestrel adopted these clauses in May."), 1.0, "Lifecycle")
+    assert complete_sections([adopted], "When did Kestrel adopt them?", _Doc(chunks)) == [adopted]

@@ -28,7 +28,7 @@ _REQUIREMENT = re.compile(r"\b(must|should|shall|need(?:s)? to|has to|have to|re
                           r"say about|cover|include|contain|standard|clauses?)\b", re.I)
 _LIST = re.compile(r"^\s*(?:list|name|give|show|enumerate)\b|\b(?:which|what) (?:are|were) (?:the|all|our)\b|\ball (?:the )?\w+s\b", re.I)
 # A sentence that announces the list after it: "follows the same ten steps.", "must include the following:".
-_ANNOUNCES = re.compile(r":\s*$|\b(?:the following|these|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)"
+_ANNOUNCES = re.compile(r":\s*$|\b(?:the following|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)"
                         r"(?:\s+[\w-]+)?\s+(?:steps|stages|phases|items|elements|points|criteria|parts|principles|rules|"
                         r"questions|conditions|documents|checks|areas|requirements|categories|types|ways))\b", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
@@ -83,14 +83,25 @@ def _authority(chunk: Chunk) -> int:
 
 def section_items(ctx: Context, source: str, section: str) -> list[Pick]:
     """Every clause or list item under ``section`` in the document, in order (each quoted once)."""
-    out: list[Pick] = []
+    return [p for run in section_runs(ctx, source, section) for p in run]
+
+
+def section_runs(ctx: Context, source: str, section: str) -> list[list[Pick]]:
+    """The clauses or list items under ``section``, in order, as runs: prose between two items ends a run."""
+    runs: list[list[Pick]] = [[]]
     seen: set[int] = set()
     for c in ctx.document_chunks(source):
         for u, sec in sectioned_units(c.text, c.section):
             at = c.start + u.start
-            if not u.item or sec != section or at in seen:
+            if sec != section or at in seen:
                 continue
-            last = out[-1] if out else None
+            seen.add(at)
+            last = runs[-1][-1] if runs[-1] else None
+            if not u.item:
+                rule = not c.text[u.start:u.end].strip(" |:-")  # a table's header rule: "|---|---|"
+                if not (u.heading or rule) and last and at >= last.chunk.start + last.end:
+                    runs.append([])
+                continue
             if last and at < last.chunk.start + last.end:
                 # the last item ran to its chunk's end and swallowed the start of this one ("... section). 7."):
                 # it ends where this one begins, and this one comes whole from the next chunk
@@ -98,9 +109,16 @@ def section_items(ctx: Context, source: str, section: str) -> list[Pick]:
                 if last.end != len(last.chunk.text) or cut <= last.start:
                     continue
                 last.end = last.start + len(last.chunk.text[last.start:cut].rstrip())
-            seen.add(at)
-            out.append(Pick(c, u.start, u.end, 0.0, sec))
-    return out
+            runs[-1].append(Pick(c, u.start, u.end, 0.0, sec))
+    return [r for r in runs if r]
+
+
+def _leads_list(p: Pick) -> bool:
+    """Whether ``p`` is prose that a list follows at once ("Approval depends on the value and tier." + its table)."""
+    units = sectioned_units(p.chunk.text, p.chunk.section)
+    here = [u for u, _ in units if u.start <= p.start < u.end]
+    after = [(u, sec) for u, sec in units if u.start >= p.end]
+    return bool(here and after) and not here[0].item and after[0][0].item and after[0][1] == p.section
 
 
 def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> list[Pick]:
@@ -117,22 +135,36 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
     if standard and _REQUIREMENT.search(question):  # the standard's own section, complete
         best.add(max(standard, key=lambda g: max(p.score for p in groups[g])))
     for key, members in groups.items():
-        # a quote that announces the list after it ("follows the same ten steps.") is answered by the whole list
-        announced = any(_ANNOUNCES.search(p.chunk.text[p.start:p.end]) for p in members)
-        if not (key in best and wants_all) and len(members) < 2 and not announced:
+        top = max(p.score for p in members)
+        # a quote that announces the list after it ("follows the same ten steps.", "weighted as follows.") is
+        # answered by that list, whole: its items rank with the announcing quote
+        leads = [p for p in members if _ANNOUNCES.search(p.chunk.text[p.start:p.end]) or _leads_list(p)]
+        if leads:
+            runs = section_runs(ctx, *key)
+            for lead in leads:
+                end = lead.chunk.start + lead.end
+                run = next((r for r in runs if r[0].chunk.start + r[0].start >= end), [])
+                if 2 <= len(run) <= MAX_STATEMENTS - 1 and sum(p.end - p.start for p in run) <= SECTION_MAX_CHARS:
+                    _add(out, run, top)
+            continue
+        if not (key in best and wants_all) and len(members) < 2:
             continue
         items = section_items(ctx, *key)
-        chars = sum(p.end - p.start for p in items)
-        most = MAX_STATEMENTS - 1 if announced else SECTION_MAX_ITEMS
-        if not 2 <= len(items) <= most or chars > SECTION_MAX_CHARS:
-            continue
-        have = {p.key for p in out}
-        top = max(p.score for p in members)
-        for p in items:
-            if p.key not in have:
-                p.score = top
-                out.append(p)
+        if 2 <= len(items) <= SECTION_MAX_ITEMS and sum(p.end - p.start for p in items) <= SECTION_MAX_CHARS:
+            _add(out, [p for p in items if p.key not in {q.key for q in out}], top)
     return out
+
+
+def _add(out: list[Pick], items: list[Pick], score: float) -> None:
+    """Add ``items`` to ``out`` at ``score``; one already there is raised to it."""
+    have = {p.key: p for p in out}
+    for p in items:
+        if p.key in have:
+            have[p.key].score = max(have[p.key].score, score)
+        else:
+            p.score = score
+            out.append(p)
+            have[p.key] = p
 
 
 def finding_records(picks: list[Pick]) -> list[Pick]:
