@@ -202,6 +202,25 @@ def test_a_subject_that_fits_several_findings_names_none_of_them():
     assert [r["id"] for r in matching(register, many, _NoNotes())] == ["A-1", "A-2"]  # a set question lists both
 
 
+
+def test_one_finding_is_the_vendors_finding_that_holds_clearly_the_most_of_its_subject():
+    from assistant.answering.register import matching
+
+    register = {
+        "A-1": {"id": "A-1", "vendor": "Acme", "area": "test-environment", "owner": "IT", "severity": "high", "status": "open", "source": "a.md"},
+        "A-2": {"id": "A-2", "vendor": "Acme", "area": "e-waste", "owner": "Facilities", "severity": "low", "status": "open", "source": "a.md"},
+    }
+    ids = ["A-1", "A-2"]
+    # "laptop" is in neither description, but A-1 holds the rest of the subject and A-2 none of it
+    one = finding_query("Who owns Acme's test environment laptop finding?", Filters(vendor=["Acme"]), ids)
+    assert [r["id"] for r in matching(register, one, _NoNotes())] == ["A-1"]
+    # a subject no finding holds most of names none ("pricing" is in neither)
+    none = finding_query("Who owns Acme's pricing finding?", Filters(vendor=["Acme"]), ids)
+    assert matching(register, none, _NoNotes()) == []
+    # a set question still wants the whole subject held
+    many = finding_query("Which Acme findings are about test environment laptops?", Filters(vendor=["Acme"]), ids)
+    assert matching(register, many, _NoNotes()) == []
+
 class _RecordingChat:
     """A chat model that records each prompt it is given."""
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # answering depends on core only; the caller passes retrieval
     from assistant.retrieval.filters import Filters
 
 MIN_SUBJECT_SHARE = 0.7  # of a subject's idf-weighted words a finding's description must hold
+ONE_SUBJECT_SHARE = 0.5  # ... or, for the one finding a question names, the most of them, twice the next one's
 _SEV = "(?:" + "|".join(SEVERITIES) + ")"
 _SEV_LIST = rf"{_SEV}(?:(?:\s*,\s*|\s+or\s+|\s+and\s+){_SEV})*"
 # "critical findings", "high-risk issues", "rated critical", "of high severity", "high-rated"
@@ -126,7 +127,13 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
     ]
     if fq.topic:  # "open findings about encryption"
         total = sum(idf(t) for t in fq.topic) or 1.0
-        rows = [r for r in rows if sum(idf(t) for t in fq.topic & set(tokens(_describe(r, ctx)))) / total >= MIN_SUBJECT_SHARE]
+        share = {r["id"]: sum(idf(t) for t in fq.topic & set(tokens(_describe(r, ctx)))) / total for r in rows}
+        ranked = sorted(share.values(), reverse=True)
+        if fq.one and ranked and ranked[0] >= ONE_SUBJECT_SHARE and (len(ranked) == 1 or ranked[1] <= ranked[0] / 2):
+            # one finding named by vendor and subject ("Meridian's test-data finding") is the vendor's finding
+            # that holds clearly the most of the subject, even where its notes word part of it otherwise
+            return [r for r in rows if share[r["id"]] == ranked[0]]
+        rows = [r for r in rows if share[r["id"]] >= MIN_SUBJECT_SHARE]
     return select(rows) if not fq.one or len(rows) == 1 else []
 
 
