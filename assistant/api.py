@@ -277,6 +277,7 @@ class Assistant:
             question=routing.query,
             chunk_texts=[f"{c.title} {c.section} {c.text}" for c in chunks],
             sentences=[f"{chunks[x.ci].section} {chunks[x.ci].text[x.start:x.end]}" for x in chosen],
+            bare=[chunks[x.ci].text[x.start:x.end] for x in chosen],
             sentence_sims=[x.sim for x in chosen if x.sim is not None],
             dense_max=chunks[0].signals.get("dense_max", 0.0),
             routed=bool(routing.notes),

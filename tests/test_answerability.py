@@ -242,3 +242,22 @@ def test_the_year_a_question_asks_about_must_be_in_the_evidence():
     assert features(ev, lambda t: 1.0, lambda t: True)["names_missing"] == 0.5  # Acme found, 2026 not
     q = "What on-time rate must Acme hit?"
     assert value_words(q, expected_type(q)) == ["rate"]
+
+
+def test_a_date_the_question_gives_answers_nothing_and_on_what_date_asks_for_a_day():
+    q = "On what date did Acme notify the regulator of the July 2024 breach?"
+    assert not provides("date", q, "The breach happened in July 2024.")  # the question's own month and year
+    assert not provides("date", q, "Acme must notify the regulator within 72 hours.")  # a period is no day
+    assert provides("date", q, "Acme notified the regulator on 2024-07-19.")
+    assert provides("date", q, "Acme notified the regulator on 19 July 2024.")
+    assert provides("date", "When did Acme fix it?", "Acme fixed it in March 2025.")  # "when" takes a month
+
+
+def test_the_answer_type_is_read_from_the_sentence_not_its_heading():
+    def signals(bare):
+        ev = Evidence("When did Acme notify the regulator?", ["Status as of 2025-04-15 Acme notified the regulator."],
+                      ["Status as of 2025-04-15 Acme notified the regulator late."], [0.7], 0.7, bare=bare)
+        return features(ev, lambda t: 1.0, lambda t: True)
+
+    assert signals([])["type_missing"] == 0.0  # without the bare sentences, the heading's date counts
+    assert signals(["Acme notified the regulator late."])["type_missing"] == 1.0

@@ -72,6 +72,10 @@ class Evidence:
     # The question selects findings by status or severity and the finding register holds some that
     # match: structured evidence that the answer exists, whatever the sentences' wording.
     findings_matched: bool = False
+    # The selected sentences without their headings, for the answer-type check: a value must sit in the
+    # sentence quoted, not in its heading ("Status of all findings as of 2025-04-15" dates no event).
+    # Empty: ``sentences`` themselves.
+    bare: list[str] = field(default_factory=list)
 
 
 def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], bool],
@@ -115,7 +119,7 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     found = " ".join(ev.chunk_texts).lower()
     # the names it uses, and the years it asks about ("ahead of the 2026 peak season")
     qnames = names(ev.question) + re.findall(r"\b(?:19|20)\d\d\b", ev.question)
-    providing = [t for t in ev.sentences if kind and provides(kind, ev.question, t, home)]
+    providing = [t for t, b in zip(ev.sentences, ev.bare or ev.sentences) if kind and provides(kind, ev.question, b, home)]
     home_words = [w for w in re.findall(r"[a-z]+", home.lower()) if w not in _INSTITUTIONAL]
     own = re.search(_OWN.format(home="|".join([re.escape(w) + r"'?s?" for w in home_words]) or "our"), low)
     return {

@@ -108,6 +108,12 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 
 
+# A question that asks for a day, and the dates precise to one.
+_DAY_ASK = re.compile(r"\b(?:on what|what|which) (?:exact |precise )?(?:date|day)\b", re.I)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DAY = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b(?!\d)|"
+                  r"\b\d+(?:st|nd|rd|th) (?:calendar |business |working )?day\b", re.I)
+
 # A deadline or time limit is given as a period ("within 24 hours") or a date ("by 2025-12-31").
 _DEADLINE = r"\b(?:deadlines?|time ?limits?|time ?frames?|turnaround(?: times?)?)\b"
 ANSWER_TYPES["deadline"] = (re.compile(_DEADLINE, re.I), re.compile(
@@ -209,7 +215,17 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
             if not counted or counted & set(tokens(near)):
                 return True
         return False
+    if kind in ("date", "deadline"):  # a date the question already gives ("the July 2024 breach") answers nothing;
+        # "on what date" asks for a day ("2024-07-16", "16 July", "the 10th business day"), not a month or a period
+        asked = _given(question, kind)
+        gives = _DAY if kind == "date" and _DAY_ASK.search(question) else gives
+        return any(m.group(0).lower() not in asked for m in gives.finditer(sentence))
     return bool(gives.search(sentence))
+
+
+@functools.lru_cache(maxsize=256)
+def _given(question: str, kind: str) -> frozenset[str]:
+    return frozenset(m.group(0).lower() for m in ANSWER_TYPES[kind][1].finditer(question))
 
 
 @functools.lru_cache(maxsize=256)
