@@ -261,3 +261,12 @@ def test_the_answer_type_is_read_from_the_sentence_not_its_heading():
 
     assert signals([])["type_missing"] == 0.0  # without the bare sentences, the heading's date counts
     assert signals(["Acme notified the regulator late."])["type_missing"] == 1.0
+
+
+def test_a_money_word_that_names_rules_asks_for_no_amount_and_a_currency_name_is_its_code():
+    assert expected_type("What minimum wage rules apply to workers at our vendors?") is None
+    assert expected_type("What penalty clauses does the agreement have?") is None
+    assert expected_type("What wage must vendors pay?") == "money"
+    assert expected_type("What is the fee for a for-cause audit?") == "money"
+    assert tokens("one million euros") == tokens("one million EUR")  # the knowledge base writes "EUR 1 million"
+    assert tokens("ten dollars") == tokens("ten USD")
