@@ -34,6 +34,8 @@ def test_years_raised_and_closed_are_told_apart():
     assert raised.raised == {"2024"} and not raised.closed
     assert closed.closed == {"2025"} and not closed.raised
     assert not raised.topic and not closed.topic  # the years are selectors, not a subject
+    first = finding_query("Which audit findings were first raised in 2025?", Filters(), IDS)
+    assert first.raised == {"2025"} and not first.topic  # "first" says when a finding was raised, it is no subject
 
 
 @pytest.mark.parametrize("question", [

@@ -63,7 +63,8 @@ _REGISTER_WORDS = frozenset(tokens(
     " rated rating severity status open opened closed resolved remediated cleared still remain remaining outstanding overdue"
     " unresolved list show every each many which what any date current currently latest across"
     " identified found reported recorded issued year years since now yet so far ever had have been has need needs fix"
-    " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"))
+    " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"
+    " first originally initially"))
 
 
 @dataclass
