@@ -27,6 +27,12 @@ def exact(kb, ans) -> None:
     ("Within what time must an outsourcing partner report a personal data breach to us?", "manager", "24 hours"),
     ("Show me the findings rated critical.", "auditor", "critical"),
     ("Which recycling certifications must a vendor's e-waste contractor hold?", "staff", "e-Stewards"),
+    # a currency's name ("euros") where the documents write its code ("EUR 1 million")
+    ("Who signs off a contract above one million euros?", "manager", "Vendor Risk Committee"),
+    # a money word that names rules ("minimum wage rules") asks for no amount
+    ("What minimum wage rules apply to workers at our vendors?", "staff", "living wage"),
+    # "first raised" selects by the year a finding was raised: the register lists the findings
+    ("Which audit findings were first raised in 2025?", "auditor", "HV-2025-01"),
 ])
 def test_core_questions_are_answered(kb, question, role, fact):
     ans = kb.ask(question, role=role)
@@ -137,6 +143,14 @@ def test_guidance_that_repeats_a_quoted_clause_does_not_crowd_out_the_standards_
     assert keys[:4] == ["4.1", "4.2", "4.3", "4.4"], standard  # key management from its first clause, in order
     guidance = " ".join(c.quote for c in ans.citations if c.source.startswith("guidance/"))
     assert "Data at rest must be encrypted with AES-256" not in guidance  # clause 3.1 already says it
+
+
+def test_a_sentence_that_introduces_a_table_brings_the_whole_table(kb):
+    ans = kb.ask("How are bidders weighted when we choose a provider?", role="manager")
+    assert not ans.refused
+    weights = [c.quote for c in ans.citations if c.source == "guidance/vendor-due-diligence.md" and "%" in c.quote]
+    assert len(weights) == 5 and all(w in ans.text for w in ("30%", "25%", "20%", "15%", "10%")), weights
+    exact(kb, ans)
 
 
 def test_a_scenario_is_answered_from_the_right_section(kb):
