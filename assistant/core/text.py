@@ -36,7 +36,7 @@ def _stemmer():
 
 _STEMS: dict[str, str] = {}  # word -> stem; indexing 100k chunks stems ~10M words but few distinct ones
 # A currency's name and its ISO code are one term: "one million euros" asks about "EUR 1 million".
-_STEMS.update({"euro": "eur", "euros": "eur", "dollar": "usd", "dollars": "usd"})
+_STEMS.update({"euro": "eur", "euros": "eur"})
 _STEMS_MAX = 500_000
 
 
