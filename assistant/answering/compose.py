@@ -151,7 +151,8 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
             continue
         items = section_items(ctx, *key)
         if 2 <= len(items) <= SECTION_MAX_ITEMS and sum(p.end - p.start for p in items) <= SECTION_MAX_CHARS:
-            _add(out, [p for p in items if p.key not in {q.key for q in out}], top)
+            have = {q.key for q in out}  # a section's own members keep their scores
+            _add(out, [p for p in items if p.key not in have], top)
     return out
 
 
