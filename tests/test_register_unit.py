@@ -38,6 +38,17 @@ def test_years_raised_and_closed_are_told_apart():
     assert first.raised == {"2025"} and not first.topic  # "first" says when a finding was raised, it is no subject
 
 
+@pytest.mark.parametrize("question, vendors, raised", [
+    ("What did the 2023 audits turn up?", [], {"2023"}),
+    ("Which findings came out of the 2025 audits?", [], {"2025"}),
+    ("What did the auditors flag at Bluepeak?", ["Bluepeak"], set()),
+    ("What did Bluepeak's 2023 audit uncover?", ["Bluepeak"], {"2023"}),
+])
+def test_what_audits_found_is_the_set_of_their_findings(question, vendors, raised):
+    fq = finding_query(question, Filters(vendor=vendors), IDS)
+    assert fq is not None and not fq.one and fq.raised == raised and not fq.topic
+
+
 @pytest.mark.parametrize("question", [
     "What did the audit say about finding ZZ-1?",  # one finding, by id, asked what its notes say: they answer
     "Are ZZ-1 and ZZ-2 still open?",  # two findings by id: their notes answer

@@ -36,8 +36,11 @@ _SEVERITY = re.compile(
 )
 _YEAR = r"((?:19|20)\d\d)"
 _RAISED = re.compile(rf"\b(?:raised?|found|reported|identified|opened|issued|recorded)\s+(?:in|during)\s+{_YEAR}\b"
-                     rf"|\b{_YEAR}\s+audits?\b|\baudits?\s+(?:of|in)\s+{_YEAR}\b", re.I)
+                     rf"|\b{_YEAR}\s+(?:[\w-]+(?:'s)?\s+){{0,2}}?audits?\b|\baudits?\s+(?:of|in)\s+{_YEAR}\b", re.I)
 _CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:in|during)\s+{_YEAR}\b", re.I)
+# "what did the 2024 audits find?", "what did Meridian's audit turn up?": the findings, asked without the word
+_AUDIT_FOUND = re.compile(r"\bwhat\b[^?.]{0,40}\baudit(?:s|ors?)?\b[^?.]{0,20}"
+                          r"\b(?:find|found|uncover(?:ed)?|turn(?:ed)? up|flag(?:ged)?)\b", re.I)
 _FINDINGS = re.compile(r"\bfindings?\b", re.I)
 # A status that selects ("closed findings", "findings that have since been resolved", "findings still
 # open"), not one asked about ("..., and have those been resolved?": each finding's status is the answer).
@@ -59,12 +62,12 @@ _SET = re.compile(r"\b(?:which|list|show|all|every|each|how many|any|what (?:aud
 # Words that select or describe findings in general; any other content word ("findings about
 # encryption") narrows the set by topic.
 _REGISTER_WORDS = frozenset(tokens(
-    " ".join(SEVERITIES) + " finding audit audits audited internal vendor vendors supplier suppliers raised raise"
+    " ".join(SEVERITIES) + " finding audit audits audited auditor auditors internal vendor vendors supplier suppliers raised raise"
     " rated rating severity status open opened closed resolved remediated cleared still remain remaining outstanding overdue"
     " unresolved list show every each many which what any date current currently latest across"
     " identified found reported recorded issued year years since now yet so far ever had have been has need needs fix"
     " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"
-    " first originally initially"))
+    " first originally initially come came out arose arise turn turned up uncover uncovered flag flagged"))
 
 
 @dataclass
@@ -95,9 +98,10 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
         named = {t for v in [*filters.vendor, ids[0]] for t in tokens(v)} | set(tokens(home))
         return FindingQuery(list(filters.vendor), topic=set(tokens(question)) - _REGISTER_WORDS - named,
                             one=True, attribute=True, ids=ids)
-    if not _FINDINGS.search(question):
+    found = not _FINDINGS.search(question) and _AUDIT_FOUND.search(question)
+    if not (_FINDINGS.search(question) or found):
         return None
-    one = not _SET.search(question)
+    one = not (found or _SET.search(question))
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
     raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
     closed = {y for m in _CLOSED_IN.finditer(question) for y in m.groups() if y}
@@ -105,8 +109,8 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
                                                for m in _STATUS.finditer(question)})
     named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home))
     topic = set(tokens(question)) - _REGISTER_WORDS - named - {t for y in raised | closed for t in tokens(y)}
-    if one and not (filters.vendor and topic):
-        return None
+    if one and not (filters.vendor and topic) or found and topic:
+        return None  # (what audits found about a subject: their notes answer)
     if one:  # "is the Ledgerline e-waste finding closed yet?": the status is asked about, not a selector
         statuses = list(filters.status)
     return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
