@@ -164,6 +164,17 @@ def test_a_document_that_answers_much_worse_than_the_best_is_left_out_unless_the
     assert [p.chunk.source for p in _focused(best + loose, "What must data at rest be encrypted with?")] == ["contracts/clauses.md"]
 
 
+def test_a_document_scoring_three_quarters_of_the_best_is_left_out_but_a_question_across_documents_keeps_all():
+    from assistant.answering.compose import _focused
+
+    best = _picks("contract", "contracts/acme.md", [("9.1 Acme's liability is capped at 12 months' fees.", 1.0)])
+    other = _picks("contract", "contracts/zenith.md", [("8.2 Zenith's liability is capped at EUR 2 million.", 0.75)])
+    one = _focused(best + other, "How is liability capped?")
+    assert [p.chunk.source for p in one] == ["contracts/acme.md"]  # 0.75 of the best: loosely related
+    across = _focused(best + other, "Which of our signed contracts cap liability below the standard?")
+    assert [p.chunk.source for p in across] == ["contracts/acme.md", "contracts/zenith.md"]  # each may hold a member
+
+
 def test_prose_a_list_follows_brings_only_that_list_and_a_mere_these_announces_nothing():
     from assistant.answering.compose import Pick, complete_sections
 

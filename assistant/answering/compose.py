@@ -20,7 +20,7 @@ from assistant.core.units import sectioned_units, statement_units
 
 MAX_STATEMENTS = 12
 MAX_QUOTE_CHARS = 2600
-MIN_DOCUMENT_SHARE = 0.7  # of the best quote's score a document's best quote must reach to be quoted
+MIN_DOCUMENT_SHARE = 0.8  # of the best quote's score a document's best quote must reach to be quoted
 RESTATED = 0.6  # share of terms two quotes from different documents have in common when one restates the other
 SECTION_MAX_ITEMS = 8
 SECTION_MAX_CHARS = 1800
@@ -31,6 +31,9 @@ _LIST = re.compile(r"^\s*(?:list|name|give|show|enumerate)\b|\b(?:which|what) (?
 _ANNOUNCES = re.compile(r":\s*$|\b(?:the following|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)"
                         r"(?:\s+[\w-]+)?\s+(?:steps|stages|phases|items|elements|points|criteria|parts|principles|rules|"
                         r"questions|conditions|documents|checks|areas|requirements|categories|types|ways))\b", re.I)
+# A question whose answer spans documents: "which of our signed contracts ...", "do all vendors ...".
+_ACROSS = re.compile(r"\b(?:which|what|all|every|each|any|both|none)\b(?:\s+of)?(?:\s+(?:our|the|its|their))?(?:\s+[\w-]+){0,3}?"
+                     r"\s+(?:contracts|agreements|vendors|suppliers|providers|documents|templates)\b", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
 
 
@@ -283,8 +286,9 @@ def _focused(picks: list[Pick], question: str) -> list[Pick]:
     """The picks from documents that answer about as well as the best one: a document whose best quote scores
     under ``MIN_DOCUMENT_SHARE`` of the best quote's is dropped (its quotes are loosely related), unless it is
     the vendor's the question names ("... the same as Harborview's?"), it holds a finding's latest status, or it
-    is standard terms and the question asks what is required (they come first for such questions)."""
-    if not picks:
+    is standard terms and the question asks what is required (they come first for such questions). A question
+    asked across documents ("which of our signed contracts ...?") keeps every document: each may hold a member."""
+    if not picks or _ACROSS.search(question):
         return picks
     best = max(p.score for p in picks)
     by_doc: dict[str, float] = {}
