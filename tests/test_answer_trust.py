@@ -116,6 +116,19 @@ def test_the_audits_of_a_year_are_listed_from_the_register(kb):
     exact(kb, ans)
 
 
+def test_what_is_still_open_at_a_vendor_is_listed_from_the_register_without_the_word_finding(kb):
+    register = kb.retriever.corpus.findings_for(None)
+    for question, status in (("What has Ledgerline still not sorted out?", "open"),
+                             ("Which problems did the Bluepeak audits raise that have since been fixed?", "closed")):
+        ans = kb.ask(question, role="auditor")
+        assert not ans.refused, (question, ans.signals)
+        vendor = "Ledgerline" if "Ledgerline" in question else "Bluepeak"
+        expected = {fid for fid, r in register.items() if r["vendor"] == vendor and r["status"] == status}
+        lead = ans.text.splitlines()[0]
+        assert expected and {fid for fid in register if f"{fid} (" in lead} == expected, (question, lead)
+        exact(kb, ans)
+
+
 def test_a_loosely_related_document_is_left_out_but_a_question_across_contracts_keeps_each(kb):
     ans = kb.ask("I am new here. Who do I go to if I think a vendor is treating its workers badly?", role="staff")
     assert not ans.refused, ans.signals

@@ -49,6 +49,28 @@ def test_what_audits_found_is_the_set_of_their_findings(question, vendors, raise
     assert fq is not None and not fq.one and fq.raised == raised and not fq.topic
 
 
+@pytest.mark.parametrize("question, vendors, statuses", [
+    ("What issues did the auditors raise with Bluepeak?", ["Bluepeak"], []),
+    ("Which problems from the Bluepeak audits have been fixed?", ["Bluepeak"], ["closed"]),
+    ("Give me every critical issue the audits have raised.", [], []),
+    ("What's still outstanding at Bluepeak?", ["Bluepeak"], ["open"]),
+    ("What has Bluepeak not yet fixed?", ["Bluepeak"], ["open"]),
+    ("What remains to be fixed at Bluepeak, and by when?", ["Bluepeak"], ["open"]),
+])
+def test_findings_asked_for_by_another_name_or_by_status_alone_are_a_set(question, vendors, statuses):
+    fq = finding_query(question, Filters(vendor=vendors), IDS)
+    assert fq is not None and not fq.one and fq.statuses == statuses and not fq.topic
+
+
+@pytest.mark.parametrize("question, vendors", [
+    ("What issues should we consider before offshoring payroll?", []),  # no audit: guidance answers
+    ("What's still outstanding?", []),  # a status alone selects only at a vendor the question names
+    ("Which points does the Bluepeak agreement make about overtime?", ["Bluepeak"]),  # not about audits
+])
+def test_other_names_for_findings_need_an_audit_and_a_bare_status_needs_a_vendor(question, vendors):
+    assert finding_query(question, Filters(vendor=vendors), IDS) is None
+
+
 @pytest.mark.parametrize("question", [
     "What did the audit say about finding ZZ-1?",  # one finding, by id, asked what its notes say: they answer
     "Are ZZ-1 and ZZ-2 still open?",  # two findings by id: their notes answer

@@ -42,6 +42,18 @@ _CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:i
 _AUDIT_FOUND = re.compile(r"\bwhat\b[^?.]{0,40}\baudit(?:s|ors?)?\b[^?.]{0,20}"
                           r"\b(?:find|found|uncover(?:ed)?|turn(?:ed)? up|flag(?:ged)?)\b", re.I)
 _FINDINGS = re.compile(r"\bfindings?\b", re.I)
+# Findings called by another name where the question is about audits ("what issues did the auditors raise with
+# Harborview?", "which problems from the Bluepeak audits have been fixed?")
+_OTHER_NAMES = re.compile(r"\b(?:issues?|problems?|points?|observations?|non-?conformit(?:y|ies)|gaps?|weaknesses|"
+                          r"deficienc(?:y|ies))\b", re.I)
+_AUDITISH = re.compile(r"\baudit(?:s|ed|ors?)?\b", re.I)
+# What is open or closed at a vendor the question names, asked with no word for findings at all ("what's still
+# outstanding at Northwind?", "what has Ledgerline not yet fixed?", "anything still open for Meridian?")
+_OPEN_ASK = re.compile(r"\b(?:still (?:open|outstanding|unresolved|to be (?:fixed|closed|done))|outstanding|unresolved|overdue"
+                       r"|not (?:yet )?(?:been )?(?:fixed|closed|resolved|remediated|sorted out)"
+                       r"|(?:remains?|left) to (?:be )?(?:fixed|closed|resolved|done))\b", re.I)
+_CLOSED_ASK = re.compile(r"\b(?:ha(?:s|ve) (?:since |now |already )?been|were|was) (?:fixed|closed|resolved|remediated|sorted out)\b",
+                         re.I)
 # A status that selects ("closed findings", "findings that have since been resolved", "findings still
 # open"), not one asked about ("..., and have those been resolved?": each finding's status is the answer).
 _CLOSED_WORDS, _OPEN_WORDS = r"(?:closed|resolved|remediated|cleared)", r"(?:open|unresolved|outstanding|overdue)(?![\w-])"
@@ -67,7 +79,9 @@ _REGISTER_WORDS = frozenset(tokens(
     " unresolved list show every each many which what any date current currently latest across"
     " identified found reported recorded issued year years since now yet so far ever had have been has need needs fix"
     " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"
-    " first originally initially come came out arose arise turn turned up uncover uncovered flag flagged"))
+    " first originally initially come came out arose arise turn turned up uncover uncovered flag flagged"
+    " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
+    " weakness weaknesses deficiency deficiencies anything something left remain remains fixed sort sorted not"))
 
 
 @dataclass
@@ -98,15 +112,21 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
         named = {t for v in [*filters.vendor, ids[0]] for t in tokens(v)} | set(tokens(home))
         return FindingQuery(list(filters.vendor), topic=set(tokens(question)) - _REGISTER_WORDS - named,
                             one=True, attribute=True, ids=ids)
-    found = not _FINDINGS.search(question) and _AUDIT_FOUND.search(question)
-    if not (_FINDINGS.search(question) or found):
+    word = _FINDINGS.search(question)
+    other = None if word or not _AUDITISH.search(question) else _OTHER_NAMES.search(question)
+    found = not word and _AUDIT_FOUND.search(question)
+    status_ask = not (word or other) and bool(filters.vendor) and (_OPEN_ASK.search(question) or _CLOSED_ASK.search(question))
+    if not (word or other or found or status_ask):
         return None
-    one = not (found or _SET.search(question))
+    plural = bool(other) and other.group(0).lower().endswith("s") and not other.group(0).lower().endswith("ss")
+    one = not (found or status_ask or plural or _SET.search(question))
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
     raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
     closed = {y for m in _CLOSED_IN.finditer(question) for y in m.groups() if y}
     statuses = list(filters.status) or sorted({"closed" if (m.group("closed") or m.group("closed2")) else "open"
                                                for m in _STATUS.finditer(question)})
+    if not (word or statuses):  # (no word for findings for the status to qualify: what is still open, what was fixed)
+        statuses = ["open"] if _OPEN_ASK.search(question) else ["closed"] if _CLOSED_ASK.search(question) else []
     named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home))
     topic = set(tokens(question)) - _REGISTER_WORDS - named - {t for y in raised | closed for t in tokens(y)}
     if one and not (filters.vendor and topic) or found and topic:
