@@ -129,6 +129,14 @@ def test_what_is_still_open_at_a_vendor_is_listed_from_the_register_without_the_
         exact(kb, ans)
 
 
+def test_one_findings_owner_is_answered_from_the_register_when_it_is_called_an_issue(kb):
+    ans = kb.ask("Who owns Meridian's test-data issue?", role="auditor")
+    assert not ans.refused, ans.signals
+    assert ans.text.startswith("Finding MH-2026-01 (Meridian, high) is "), ans.text[:200]
+    assert "owned by Meridian Engineering Director" in ans.text.splitlines()[0]
+    exact(kb, ans)
+
+
 def test_a_loosely_related_document_is_left_out_but_a_question_across_contracts_keeps_each(kb):
     ans = kb.ask("I am new here. Who do I go to if I think a vendor is treating its workers badly?", role="staff")
     assert not ans.refused, ans.signals

@@ -178,6 +178,18 @@ def test_one_finding_named_by_vendor_and_subject_leads_with_its_latest_status(as
     assert "2025-09-01" not in staff.text  # the later status is in a note staff cannot read
 
 
+@pytest.mark.parametrize("question", [
+    "Who owns Northwind's leavers issue?",
+    "Is the Northwind leavers problem closed yet?",
+    "When is Northwind's leavers issue due?",
+])
+def test_one_finding_called_an_issue_or_a_problem_at_a_named_vendor_is_the_registers(question):
+    fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and fq.one and fq.attribute and fq.topic == {"leaver"}
+    # what a vendor's problem is, or why it arose, is for the notes to say
+    assert finding_query("Why did Northwind's leavers problem happen?", Filters(vendor=["Northwind"]), IDS) is None
+
+
 @pytest.mark.parametrize("question,attribute", [
     ("Who owns Northwind's leavers finding?", True),
     ("Who is responsible for the Northwind leavers finding?", True),

@@ -113,7 +113,9 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
         return FindingQuery(list(filters.vendor), topic=set(tokens(question)) - _REGISTER_WORDS - named,
                             one=True, attribute=True, ids=ids)
     word = _FINDINGS.search(question)
-    other = None if word or not _AUDITISH.search(question) else _OTHER_NAMES.search(question)
+    # (or, at a vendor the question names, one finding whose owner, severity, status or dates are asked: "who
+    # owns Meridian's test-data issue?")
+    other = None if word or not (_AUDITISH.search(question) or filters.vendor and attribute) else _OTHER_NAMES.search(question)
     found = not word and _AUDIT_FOUND.search(question)
     status_ask = not (word or other) and bool(filters.vendor) and (_OPEN_ASK.search(question) or _CLOSED_ASK.search(question))
     if not (word or other or found or status_ask):
