@@ -31,6 +31,8 @@ def exact(kb, ans) -> None:
     ("Who signs off a contract above one million euros?", "manager", "Vendor Risk Committee"),
     # a money word that names rules ("minimum wage rules") asks for no amount
     ("What minimum wage rules apply to workers at our vendors?", "staff", "living wage"),
+    # what workers are to be paid is answered by a pay standard, without an amount
+    ("What do we expect vendors to pay their workers?", "staff", "living wage"),
     # "first raised" selects by the year a finding was raised: the register lists the findings
     ("Which audit findings were first raised in 2025?", "auditor", "HV-2025-01"),
 ])

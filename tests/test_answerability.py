@@ -263,6 +263,16 @@ def test_the_answer_type_is_read_from_the_sentence_not_its_heading():
     assert signals(["Acme notified the regulator late."])["type_missing"] == 1.0
 
 
+def test_a_pay_standard_answers_what_workers_are_to_be_paid_but_not_what_we_paid_a_vendor():
+    q = "What do we expect vendors to pay their workers?"
+    assert expected_type(q) == "money"
+    assert provides("money", q, "Wages must be at least the local living wage benchmark.")
+    assert provides("money", "How much are the agents paid for overtime?", "Overtime was paid at a premium rate.")
+    assert not provides("money", q, "Wages must be paid on time.")  # no standard, no amount
+    paid = "How much did we pay Acme in 2025?"  # a vendor's fees: a pay standard is no answer
+    assert expected_type(paid) == "money" and not provides("money", paid, "Acme pays at least the living wage.")
+
+
 def test_a_money_word_that_names_rules_asks_for_no_amount_and_a_currency_name_is_its_code():
     assert expected_type("What minimum wage rules apply to workers at our vendors?") is None
     assert expected_type("What penalty clauses does the agreement have?") is None

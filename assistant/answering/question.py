@@ -189,6 +189,14 @@ def _proper_names(text: str) -> list[str]:
     return out
 
 
+# A question about what workers are (to be) paid, and a pay standard that answers it without an amount.
+_WORKERS_PAY = re.compile(r"\b(?:pay|paid|pays|wages?|salar(?:y|ies)|earn|earns)\b.{0,40}\b(?:workers?|staff|agents?|employees?|"
+                          r"people|operators?)\b|\b(?:workers?|staff|agents?|employees?|operators?)\b.{0,40}\b(?:paid|pay|wages?|"
+                          r"salar(?:y|ies)|earn)\b", re.I)
+_PAY_STANDARD = re.compile(r"\b(?:living|minimum|legal minimum|prevailing|statutory minimum) wages?\b|\bpaid (?:at )?(?:a |the )?"
+                           r"(?:premium|overtime) rate\b", re.I)
+
+
 def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
     """Whether ``sentence`` holds an answer of ``kind``; a name or organisation must be one the question
     does not already name and not the organisation's own (``home``)."""
@@ -205,6 +213,8 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
         else:  # an organisation's or product's own name ("Harbour Mutual Insurance"), not a generic one ("Internal Audit")
             names = [w for w in words if w - _INSTITUTIONAL - asked - _QUESTION_WORDS - _CALENDAR]
         return bool(names)
+    if kind == "money" and _WORKERS_PAY.search(question) and _PAY_STANDARD.search(sentence):
+        return True  # what workers are to be paid is answered by a pay standard ("at least the living wage")
     if kind in ("count", "quantity"):  # clause numbers ("5.4 The report ...", "5. Reporting") count nothing
         sentence = without_clause_numbers(sentence)
     if kind == "count":  # a number the question does not already give, not a date, a period or a percentage,
