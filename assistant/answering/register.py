@@ -81,7 +81,7 @@ _REGISTER_WORDS = frozenset(tokens(
     " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"
     " first originally initially come came out arose arise turn turned up uncover uncovered flag flagged"
     " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
-    " weakness weaknesses deficiency deficiencies anything something left remain remains fixed sort sorted not"))
+    " weakness weaknesses deficiency deficiencies anything something left sort sorted not"))
 
 
 @dataclass
@@ -120,7 +120,7 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     status_ask = not (word or other) and bool(filters.vendor) and (_OPEN_ASK.search(question) or _CLOSED_ASK.search(question))
     if not (word or other or found or status_ask):
         return None
-    plural = bool(other) and other.group(0).lower().endswith("s") and not other.group(0).lower().endswith("ss")
+    plural = bool(other) and other.group(0).lower().endswith("s")  # (no other name ends in "ss")
     one = not (found or status_ask or plural or _SET.search(question))
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
     raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
