@@ -27,6 +27,7 @@ from assistant.answering.extractive import (
 from assistant.answering.question import question_parts
 from assistant.answering.register import (
     FindingQuery,
+    absent_audits,
     finding_query,
     matching,
     register_answer,
@@ -219,7 +220,12 @@ class Assistant:
         # it is still open) is decided by the gate like any other question.
         by_register = a_set or bool(listed and fq.attribute)
         from_register = by_register and not (signals.get("live") or signals.get("future"))
-        if not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):
+        # a year's audits the knowledge base does not hold ("what did the 2026 Harborview audit find?") are refused
+        # as such, whatever other years' notes say
+        absent = None if listed else absent_audits(fq, self.retriever.corpus.audits_for(routing.filters.audiences))
+        if absent:
+            ans = refusal(question, chunks, "not_in_knowledge_base", text=absent, backend=self.settings.answer_backend)
+        elif not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None and not from_register:  # the register's answer needs no LLM
             ans = yield from self._llm_answer(routing.query, chunks, self._llm_sources(routing, f, chunks))

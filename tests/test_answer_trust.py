@@ -139,6 +139,19 @@ def test_one_findings_owner_is_answered_from_the_register_when_it_is_called_an_i
     exact(kb, ans)
 
 
+def test_whether_a_vendor_put_something_right_is_answered_with_the_findings_latest_status(kb):
+    ans = kb.ask("Did Ledgerline ever fix its e-waste disposal?", role="auditor")
+    assert not ans.refused, ans.signals
+    assert ans.text.startswith("Finding LL-2024-02 (Ledgerline, medium) is open as of 2025-09-30"), ans.text[:200]
+    exact(kb, ans)
+
+
+def test_an_audit_year_the_knowledge_base_does_not_hold_is_refused_as_such(kb):
+    ans = kb.ask("What did Bluepeak's 2024 audit uncover?", role="auditor")
+    assert ans.refused and "no Bluepeak audit from 2024" in ans.text, ans.text[:300]
+    assert "(2023-12-05)" in ans.text and "(2025-02-18)" in ans.text  # the Bluepeak audits it does hold
+
+
 def test_a_loosely_related_document_is_left_out_but_a_question_across_contracts_keeps_each(kb):
     ans = kb.ask("I am new here. Who do I go to if I think a vendor is treating its workers badly?", role="staff")
     assert not ans.refused, ans.signals

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.register import finding_query
+from assistant.answering.register import FindingQuery, absent_audits, finding_query
 from assistant.core.findings import current_findings
 from assistant.retrieval.filters import Filters
 from tests.fakes import fake_assistant
@@ -188,6 +188,40 @@ def test_one_finding_called_an_issue_or_a_problem_at_a_named_vendor_is_the_regis
     assert fq is not None and fq.one and fq.attribute and fq.topic == {"leaver"}
     # what a vendor's problem is, or why it arose, is for the notes to say
     assert finding_query("Why did Northwind's leavers problem happen?", Filters(vendor=["Northwind"]), IDS) is None
+
+
+@pytest.mark.parametrize("question", [
+    "Did Northwind fix its leavers process?",
+    "Has Northwind sorted out the leavers gap?",
+    "Have Northwind dealt with leavers yet?",
+])
+def test_whether_a_named_vendor_put_something_right_asks_of_one_finding(question):
+    fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and fq.one and fq.attribute and "leaver" in fq.topic
+
+
+@pytest.mark.parametrize("question,vendors", [
+    ("Does Northwind have to address complaints?", ["Northwind"]),  # a duty, not whether it was done
+    ("Did Northwind fix it?", ["Northwind"]),  # nothing to say which finding
+    ("Did the vendor fix its leavers process?", []),  # no vendor named
+    ("Why did Northwind fix its leavers process so late?", ["Northwind"]),  # a reason: the notes answer
+])
+def test_a_fix_asked_without_a_vendor_a_subject_or_of_the_past_is_not_the_registers(question, vendors):
+    assert finding_query(question, Filters(vendor=vendors), IDS) is None
+
+
+AUDITS = [{"source": "a/x-2024.md", "title": "X audit 2024", "vendor": "X", "date": "2024-03-01"},
+          {"source": "a/x-2025.md", "title": "X follow-up 2025", "vendor": "X", "date": "2025-02-01"},
+          {"source": "a/y-2025.md", "title": "Y audit 2025", "vendor": "Y", "date": "2025-06-01"}]
+
+
+def test_a_years_audits_the_knowledge_base_does_not_hold_are_named_as_missing():
+    text = absent_audits(FindingQuery(["Y"], raised={"2024"}), AUDITS)
+    assert text and "no Y audit from 2024" in text and "Y audit 2025 (2025-06-01)" in text and "X audit" not in text
+    assert "no audit from 2022" in (absent_audits(FindingQuery([], raised={"2022"}), AUDITS) or "")
+    # an audit of that vendor in that year exists, or no year is asked: the register and the gate decide
+    assert absent_audits(FindingQuery(["X"], raised={"2025"}), AUDITS) is None
+    assert absent_audits(FindingQuery(["X"]), AUDITS) is None and absent_audits(None, AUDITS) is None
 
 
 @pytest.mark.parametrize("question,attribute", [

@@ -63,8 +63,11 @@ _STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS})
 # What a question about one finding asks of it that the register itself records: its owner, severity, status,
 # due date or the dates it was first reported and closed ("who owns ...", "how severe is ...", "is ... still
 # open?", "when is ... due?"). A question that asks anything else of it (why, how, what was done) is not one.
+# Whether something was put right, asked of the past: "did Harborview fix ...?", "has Ledgerline sorted out ...?"
+_FIXED = r"(?:fix(?:ed)?|close[d]?|closed out|resolved?|remediated?|sort(?:ed)? out|address(?:ed)?|dealt with|deal with)"
+_FIX_ASK = re.compile(rf"^\s*(?:did|has|have|had)\b.*\b{_FIXED}\b", re.I)
 _ATTRIBUTE = re.compile(
-    rf"^\s*(?:is|are|was|were|has|have|had)\b.*\b(?:{_CLOSED_WORDS}|{_OPEN_WORDS}|fixed|closed out|done)\b"
+    rf"^\s*(?:is|are|was|were|has|have|had)\b.*\b(?:{_CLOSED_WORDS}|{_OPEN_WORDS}|fixed|closed out|done)\b|{_FIX_ASK.pattern}"
     r"|\bwho\b.*\b(?:owns?|owner|responsible|accountable|in charge)\b|\bowned by\b"
     r"|\bhow (?:severe|serious)\b|\b(?:severity|status|due date|deadline|owner)\b|\b(?:due|by when)\b"
     rf"|\bwhen\b.*\b(?:raised|found|reported|identified|opened|{_CLOSED_WORDS}|fixed)\b", re.I)
@@ -81,7 +84,7 @@ _REGISTER_WORDS = frozenset(tokens(
     " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"
     " first originally initially come came out arose arise turn turned up uncover uncovered flag flagged"
     " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
-    " weakness weaknesses deficiency deficiencies anything something left sort sorted not"))
+    " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not"))
 
 
 @dataclass
@@ -118,10 +121,14 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     other = None if word or not (_AUDITISH.search(question) or filters.vendor and attribute) else _OTHER_NAMES.search(question)
     found = not word and _AUDIT_FOUND.search(question)
     status_ask = not (word or other) and bool(filters.vendor) and (_OPEN_ASK.search(question) or _CLOSED_ASK.search(question))
-    if not (word or other or found or status_ask):
+    # whether a vendor the question names put right one thing the question describes, with no word for findings at
+    # all ("did Harborview fix its background checks for new joiners?"): the finding whose description holds most
+    # of that subject, if one clearly does (``matching``); otherwise the gate decides as for any question
+    fixed = not (word or other or found or status_ask) and bool(filters.vendor) and attribute and bool(_FIX_ASK.search(question))
+    if not (word or other or found or status_ask or fixed):
         return None
     plural = bool(other) and other.group(0).lower().endswith("s")  # (no other name ends in "ss")
-    one = not (found or status_ask or plural or _SET.search(question))
+    one = fixed or not (found or status_ask or plural or _SET.search(question))
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
     raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
     closed = {y for m in _CLOSED_IN.finditer(question) for y in m.groups() if y}
@@ -137,6 +144,28 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
         statuses = list(filters.status)
     return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
                         raised, closed, topic, one, one and attribute)
+
+
+def absent_audits(fq: FindingQuery | None, audits: Sequence[dict[str, str]]) -> str | None:
+    """Why the register holds nothing from the audits a question asks about, when no audit of that vendor (of any
+    vendor, where it names none) is dated in the year asked ("what did the 2026 Harborview audit find?": the
+    audits of Harborview are from 2025); None when such an audit exists or the question asks for no year."""
+    if fq is None or not fq.raised or fq.one or fq.ids:
+        return None
+    docs = [d for d in audits if not fq.vendors or d.get("vendor") in fq.vendors]
+    if any(d.get("date", "")[:4] in fq.raised for d in docs):
+        return None
+    whose = " or ".join(fq.vendors) + " " if fq.vendors else ""
+    years = " or ".join(sorted(fq.raised))
+    text = f"I can't answer that from the knowledge base: it holds no {whose}audit from {years}."
+    if docs and len(docs) <= 5:
+        dated = "; ".join(f"{d['title']} ({d['date']})" for d in docs)
+        text += f" The {whose}audit notes it holds are: {dated}."
+    elif docs:
+        held = sorted({d.get("date", "")[:4] for d in docs if d.get("date")})
+        text += f" It holds {len(docs)} {whose}audit notes, dated " + (" and ".join([", ".join(held[:-1]), held[-1]]) if len(held) > 1
+                                                                      else "".join(held) or "without a date") + "."
+    return text
 
 
 def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context,

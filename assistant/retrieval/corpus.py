@@ -71,6 +71,7 @@ class Corpus:
         # Per set of audiences, built on first use: the corpus never changes once made.
         self._catalogs: dict[Audiences, Catalog] = {}
         self._findings: dict[Audiences, dict[str, dict]] = {}
+        self._audits: dict[Audiences, list[dict[str, str]]] = {}
         self._vendors: dict[Audiences, list[str]] = {}
         self._prebuilt = catalogs
         # Every chunk's candidate evidence units as flat arrays (``spans.unit_table``), when a
@@ -108,6 +109,21 @@ class Corpus:
     @property
     def findings(self) -> dict[str, dict]:
         return self.findings_for(None)
+
+    def audits_for(self, audiences: Audiences) -> list[dict[str, str]]:
+        """The audit documents ``audiences`` may see, oldest first: each one's source, title, vendor and date."""
+        if audiences not in self._audits:
+            allowed = set(self.visible(audiences))
+            docs = []
+            for source, idx in self.neighbours.items():
+                if not idx or idx[0] not in allowed:
+                    continue
+                meta = self._metadata(idx[0])
+                if meta.get("doc_type") == "audit":
+                    docs.append({"source": source, "title": str(meta.get("title") or source),
+                                 "vendor": str(meta.get("vendor") or ""), "date": str(meta.get("date") or "")})
+            self._audits[audiences] = sorted(docs, key=lambda d: (d["date"], d["source"]))
+        return list(self._audits[audiences])
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         """The chunk with this id, or None when it is not (or no longer) in the corpus."""
