@@ -146,6 +146,18 @@ def test_whether_a_vendor_put_something_right_is_answered_with_the_findings_late
     exact(kb, ans)
 
 
+def test_a_follow_up_about_the_x_one_and_a_total_are_answered_from_the_register(kb):
+    first = "What did the auditors find at Bluepeak?"
+    a1 = kb.ask(first, role="auditor")
+    ans = kb.ask("Who owns the overtime one?", history=[{"role": "user", "content": first},
+                                                       {"role": "assistant", "content": a1.text}], role="auditor")
+    assert ans.text.startswith("Finding BP-2023-01 (Bluepeak, high) is closed"), (ans.standalone_question, ans.text[:200])
+    assert "owned by Bluepeak Head of Workforce Management" in ans.text.splitlines()[0]
+    exact(kb, ans)
+    ans = kb.ask("How many findings did the Ledgerline audits raise in total?", role="auditor")
+    assert ans.text.startswith("2 findings in the audit register match: "), ans.text[:200]
+
+
 def test_an_audit_year_the_knowledge_base_does_not_hold_is_refused_as_such(kb):
     ans = kb.ask("What did Bluepeak's 2024 audit uncover?", role="auditor")
     assert ans.refused and "no Bluepeak audit from 2024" in ans.text, ans.text[:300]

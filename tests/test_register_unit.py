@@ -200,6 +200,20 @@ def test_whether_a_named_vendor_put_something_right_asks_of_one_finding(question
     assert fq is not None and fq.one and fq.attribute and "leaver" in fq.topic
 
 
+def test_who_answers_for_a_thing_at_a_named_vendor_asks_of_one_finding_also_in_a_follow_up():
+    for question, topic in (("Who at Northwind is responsible for the leavers process?", {"leaver", "process"}),
+                            ("Who owns the leavers one (about: What did the auditors find at Northwind)?", {"leaver"})):
+        fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
+        assert fq is not None and fq.one and fq.attribute and fq.topic == topic, (question, fq)
+
+
+def test_how_many_in_total_and_the_worst_found_select_without_a_subject():
+    fq = finding_query("How many findings did the Northwind audits raise in total?", Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and not fq.one and not fq.topic
+    fq = finding_query("What was the worst thing the 2023 Northwind audit found?", Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and not fq.one and not fq.topic and fq.raised == {"2023"}
+
+
 @pytest.mark.parametrize("question,vendors", [
     ("Does Northwind have to address complaints?", ["Northwind"]),  # a duty, not whether it was done
     ("Did Northwind fix it?", ["Northwind"]),  # nothing to say which finding

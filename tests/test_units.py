@@ -37,6 +37,19 @@ def test_follow_up_rewrites():
     assert is_follow_up("and those?") and not is_follow_up("How do we vet a new BPO provider?")
 
 
+@pytest.mark.parametrize("question,follows", [
+    ("Who owns the test data one?", True),  # a thing of the earlier answer, named by a word or two
+    ("Which are the critical ones?", True),
+    ("Is the e-waste one closed?", True),
+    ("Who owns the one for leavers?", True),
+    ("Which vendor contract has at least one annex on exit?", False),  # a number, not a stand-in
+    ("Is one of our vendors processing payroll in Manila?", False),
+    ("What is the one thing to check before signing a new vendor?", False),
+])
+def test_the_x_one_refers_to_the_earlier_answer(question, follows):
+    assert is_follow_up(question) == follows
+
+
 def test_llm_statements_keep_their_markers():
     raw = "Vendors notify within 24 hours. [1]\nKeys are rotated yearly [2].\n[3]"
     st = verify.split_statements(raw)

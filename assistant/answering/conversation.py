@@ -8,7 +8,10 @@ from typing import Any, Sequence
 _FOLLOW = re.compile(
     r"^\s*(?:and|also|what about|how about|and what about|and how about|what of|same for|ok(?:ay)?,?|so)\b", re.I
 )
-_ANAPHORA = re.compile(r"\b(those|these|them|they|it|its|that|this one|the same|such|which of)\b", re.I)
+_ANAPHORA = re.compile(r"\b(those|these|them|they|it|its|that|this one|the same|such|which of)\b"
+                       # "the test data one", "the critical ones": a thing of the earlier answer named by a word or two
+                       r"|\bthe\s+(?:[\w-]+\s+){0,3}?ones?(?=\s*(?:[?.!,]|$)|\s+(?:is|are|was|were|has|have|had|still|been|closed|open|due|"
+                       r"that|which|we|you|they|for|from|in|at|about|with)\b)", re.I)
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+|so\s+)?(?:what|how)\s+about\s+(?P<topic>.+?)\s*\??$", re.I)
 _ABOUT_TAIL = re.compile(r"^(?P<frame>.*\b(?:about|on|for|regarding|concerning)\s+)(?P<topic>.+?)\s*\?*$", re.I)
 

@@ -66,9 +66,10 @@ _STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS})
 # Whether something was put right, asked of the past: "did Harborview fix ...?", "has Ledgerline sorted out ...?"
 _FIXED = r"(?:fix(?:ed)?|close[d]?|closed out|resolved?|remediated?|sort(?:ed)? out|address(?:ed)?|dealt with|deal with)"
 _FIX_ASK = re.compile(rf"^\s*(?:did|has|have|had)\b.*\b{_FIXED}\b", re.I)
+_WHO_OWNS = re.compile(r"\bwho\b.*\b(?:owns?|owner|responsible|accountable|in charge)\b", re.I)
 _ATTRIBUTE = re.compile(
     rf"^\s*(?:is|are|was|were|has|have|had)\b.*\b(?:{_CLOSED_WORDS}|{_OPEN_WORDS}|fixed|closed out|done)\b|{_FIX_ASK.pattern}"
-    r"|\bwho\b.*\b(?:owns?|owner|responsible|accountable|in charge)\b|\bowned by\b"
+    rf"|{_WHO_OWNS.pattern}|\bowned by\b"
     r"|\bhow (?:severe|serious)\b|\b(?:severity|status|due date|deadline|owner)\b|\b(?:due|by when)\b"
     rf"|\bwhen\b.*\b(?:raised|found|reported|identified|opened|{_CLOSED_WORDS}|fixed)\b", re.I)
 _OTHER_ASK = re.compile(r"\b(?:why|how(?!\s+(?:severe|serious))|what(?!(?:'s|\s+is|\s+was)?\s+(?:the\s+|its\s+)?(?:current\s+|latest\s+)?"
@@ -84,7 +85,9 @@ _REGISTER_WORDS = frozenset(tokens(
     " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"
     " first originally initially come came out arose arise turn turned up uncover uncovered flag flagged"
     " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
-    " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not"))
+    " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not"
+    # how many or which stand out, not what about: "in total", "the worst thing the audit found"
+    " total overall altogether worst biggest most main key thing things one ones"))
 
 
 @dataclass
@@ -108,7 +111,10 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     and subject or by id (``one``); None when it asks about no finding, or asks something other than what the
     register records of a finding it names by id (its notes answer)."""
     ids = named_in(question, known_ids)
-    attribute = bool(_ATTRIBUTE.search(question)) and not _OTHER_ASK.search(question)
+    # a follow-up asks in its own words; the earlier question it was resolved against ("who owns the test data one
+    # (about: what did the auditors find at Meridian)?") supplies the vendor and the subject, not what is asked
+    own = question.partition(" (about: ")[0]
+    attribute = bool(_ATTRIBUTE.search(own)) and not _OTHER_ASK.search(own)
     if ids:
         if len(ids) > 1 or not attribute:
             return None
@@ -119,12 +125,14 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     # (or, at a vendor the question names, one finding whose owner, severity, status or dates are asked: "who
     # owns Meridian's test-data issue?")
     other = None if word or not (_AUDITISH.search(question) or filters.vendor and attribute) else _OTHER_NAMES.search(question)
-    found = not word and _AUDIT_FOUND.search(question)
+    found = not word and _AUDIT_FOUND.search(own)
     status_ask = not (word or other) and bool(filters.vendor) and (_OPEN_ASK.search(question) or _CLOSED_ASK.search(question))
-    # whether a vendor the question names put right one thing the question describes, with no word for findings at
-    # all ("did Harborview fix its background checks for new joiners?"): the finding whose description holds most
-    # of that subject, if one clearly does (``matching``); otherwise the gate decides as for any question
-    fixed = not (word or other or found or status_ask) and bool(filters.vendor) and attribute and bool(_FIX_ASK.search(question))
+    # whether a vendor the question names put right one thing the question describes, or who there answers for it,
+    # with no word for findings at all ("did Harborview fix its background checks for new joiners?", "who at
+    # Harborview is responsible for clearing old leave records?"): the finding whose description holds most of that
+    # subject, if one clearly does (``matching``); otherwise the gate decides as for any question
+    fixed = (not (word or other or found or status_ask) and bool(filters.vendor) and attribute
+             and bool(_FIX_ASK.search(own) or _WHO_OWNS.search(own)))
     if not (word or other or found or status_ask or fixed):
         return None
     plural = bool(other) and other.group(0).lower().endswith("s")  # (no other name ends in "ss")
