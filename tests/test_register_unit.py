@@ -217,6 +217,7 @@ def test_how_many_in_total_and_the_worst_found_select_without_a_subject():
 @pytest.mark.parametrize("question,vendors", [
     ("Does Northwind have to address complaints?", ["Northwind"]),  # a duty, not whether it was done
     ("Did Northwind fix it?", ["Northwind"]),  # nothing to say which finding
+    ("Did Northwind close its leavers helpdesk?", ["Northwind"]),  # "close" may mean shut: only with a word for findings
     ("Did the vendor fix its leavers process?", []),  # no vendor named
     ("Why did Northwind fix its leavers process so late?", ["Northwind"]),  # a reason: the notes answer
 ])

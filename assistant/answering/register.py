@@ -64,7 +64,8 @@ _STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS})
 # due date or the dates it was first reported and closed ("who owns ...", "how severe is ...", "is ... still
 # open?", "when is ... due?"). A question that asks anything else of it (why, how, what was done) is not one.
 # Whether something was put right, asked of the past: "did Harborview fix ...?", "has Ledgerline sorted out ...?"
-_FIXED = r"(?:fix(?:ed)?|close[d]?|closed out|resolved?|remediated?|sort(?:ed)? out|address(?:ed)?|dealt with|deal with)"
+# ("close" is left out: "did Bluepeak close its grievance channel?" asks whether the channel was shut)
+_FIXED = r"(?:fix(?:ed)?|resolved?|remediated?|sort(?:ed)? out|address(?:ed)?|dealt with|deal with)"
 _FIX_ASK = re.compile(rf"^\s*(?:did|has|have|had)\b.*\b{_FIXED}\b", re.I)
 _WHO_OWNS = re.compile(r"\bwho\b.*\b(?:owns?|owner|responsible|accountable|in charge)\b", re.I)
 _ATTRIBUTE = re.compile(
