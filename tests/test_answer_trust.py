@@ -48,6 +48,8 @@ def test_core_questions_are_answered(kb, question, role, fact):
     ("What is the direct phone number of Harborview's service desk?", "staff"),
     ("How many days of annual holiday do Kestrel's own office employees get?", "staff"),
     ("Which insurance company underwrites Northwind's cyber policy?", "manager"),
+    # the guidance on donations names no charity
+    ("Which charity do we donate to in Pune?", "staff"),
 ])
 def test_what_the_knowledge_base_cannot_say_is_refused(kb, question, role):
     ans = kb.ask(question, role=role)

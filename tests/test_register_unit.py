@@ -194,6 +194,8 @@ def test_one_finding_called_an_issue_or_a_problem_at_a_named_vendor_is_the_regis
     "Did Northwind fix its leavers process?",
     "Has Northwind sorted out the leavers gap?",
     "Have Northwind dealt with leavers yet?",
+    "Is it fixed (about: What did the Northwind audit find about leavers)?",  # a follow-up about the earlier answer's finding
+    "Has it been closed (about: What did the Northwind audit find about leavers)?",
 ])
 def test_whether_a_named_vendor_put_something_right_asks_of_one_finding(question):
     fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)

@@ -47,7 +47,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(rf"\bwhich {_MOD}{{0,2}}(?:company|companies|firm|firms|insurer|insurers|bank|banks|agency|agencies|"
                    r"client|clients|customer|customers|competitor|competitors|law firm|organisation|organization|"
                    r"recycler|dealer|broker|consultancy|provider|providers|vendor|vendors|supplier|suppliers|contractor|contractors|subcontractor|"
-                   r"subcontractors|processor|processors|partner|partners)\b(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|"
+                   r"subcontractors|processor|processors|partner|partners|charity|charities|ngos?|foundations?|unions?|"
+                   r"schools?|universit(?:y|ies)|hospitals?|associations?)\b(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|"
                    r"audits?|reports?|staff|employees|data|documents?|obligations?|duties|rules|must|has to|have to))"
                    r"|\bwho (?:insures|audits|acquired|bought)\b", re.I),
         _CAPITALISED,

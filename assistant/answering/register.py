@@ -66,7 +66,9 @@ _STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS})
 # Whether something was put right, asked of the past: "did Harborview fix ...?", "has Ledgerline sorted out ...?"
 # ("close" is left out: "did Bluepeak close its grievance channel?" asks whether the channel was shut)
 _FIXED = r"(?:fix(?:ed)?|resolved?|remediated?|sort(?:ed)? out|address(?:ed)?|dealt with|deal with)"
-_FIX_ASK = re.compile(rf"^\s*(?:did|has|have|had)\b.*\b{_FIXED}\b", re.I)
+_FIX_ASK = re.compile(rf"^\s*(?:did|has|have|had|is|are|was|were)\b.*\b{_FIXED}\b"
+                      # ... or closed, where what was closed is the thing an earlier answer named ("has it been closed?")
+                      r"|^\s*(?:did|has|have|had|is|are|was|were)\s+(?:it|that|this|those|these|they)\b.*\bclosed?\b", re.I)
 _WHO_OWNS = re.compile(r"\bwho\b.*\b(?:owns?|owner|responsible|accountable|in charge)\b", re.I)
 _ATTRIBUTE = re.compile(
     rf"^\s*(?:is|are|was|were|has|have|had)\b.*\b(?:{_CLOSED_WORDS}|{_OPEN_WORDS}|fixed|closed out|done)\b|{_FIX_ASK.pattern}"
@@ -88,7 +90,7 @@ _REGISTER_WORDS = frozenset(tokens(
     " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
     " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not"
     # how many or which stand out, not what about: "in total", "the worst thing the audit found"
-    " total overall altogether worst biggest most main key thing things one ones"))
+    " total overall altogether worst biggest most main thing things one ones"))
 
 
 @dataclass
