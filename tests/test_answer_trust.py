@@ -146,6 +146,10 @@ def test_whether_a_vendor_put_something_right_is_answered_with_the_findings_late
     assert not ans.refused, ans.signals
     assert ans.text.startswith("Finding LL-2024-02 (Ledgerline, medium) is open as of 2025-09-30"), ans.text[:200]
     exact(kb, ans)
+    # described in the words of the finding's detail, not its heading ("PHI in the test environment not masked")
+    ans = kb.ask("Has Meridian dealt with the unmasked patient data in its test systems?", role="auditor")
+    assert ans.text.startswith("Finding MH-2026-01 (Meridian, high) is open"), ans.text[:200]
+    exact(kb, ans)
 
 
 def test_a_follow_up_about_the_x_one_and_a_total_are_answered_from_the_register(kb):

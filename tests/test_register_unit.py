@@ -319,6 +319,34 @@ def test_one_finding_is_the_vendors_finding_that_holds_clearly_the_most_of_its_s
     many = finding_query("Which Acme findings are about test environment laptops?", Filters(vendor=["Acme"]), ids)
     assert matching(register, many, _NoNotes()) == []
 
+class _DetailNotes(_NoNotes):
+    """A register whose notes describe each finding in a section of its own."""
+
+    DETAIL = {"A-1": "Patient records were copied unmasked into the test systems.",
+              "A-2": "Old drives left the site without a certificate; patient records were not on them."}
+
+    def finding_chunk(self, source, finding_id):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(section=f"Finding {finding_id}", text=self.DETAIL[finding_id])
+
+
+def test_one_finding_described_in_the_words_of_its_detail_is_found_by_a_long_subject_only():
+    from assistant.answering.register import matching
+
+    register = {
+        "A-1": {"id": "A-1", "vendor": "Acme", "area": "privacy", "owner": "IT", "severity": "high", "status": "open", "source": "a.md"},
+        "A-2": {"id": "A-2", "vendor": "Acme", "area": "e-waste", "owner": "Facilities", "severity": "low", "status": "open", "source": "a.md"},
+    }
+    ids = ["A-1", "A-2"]
+    long = finding_query("Has Acme dealt with the unmasked patient data in its test systems?", Filters(vendor=["Acme"]), ids)
+    assert [r["id"] for r in matching(register, long, _DetailNotes())] == ["A-1"]
+    assert matching(register, long, _NoNotes()) == []  # (the area alone does not hold it)
+    # two words are too few to pick a finding by what its detail mentions in passing
+    short = finding_query("Has Acme dealt with patient records?", Filters(vendor=["Acme"]), ids)
+    assert matching(register, short, _DetailNotes()) == []
+
+
 class _RecordingChat:
     """A chat model that records each prompt it is given."""
 

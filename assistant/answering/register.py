@@ -194,12 +194,25 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
     ]
     if fq.topic:  # "open findings about encryption"
         total = sum(idf(t) for t in fq.topic) or 1.0
-        share = {r["id"]: sum(idf(t) for t in fq.topic & set(tokens(_describe(r, ctx)))) / total for r in rows}
-        ranked = sorted(share.values(), reverse=True)
-        if fq.one and ranked and ranked[0] >= ONE_SUBJECT_SHARE and (len(ranked) == 1 or ranked[1] <= ranked[0] / 2):
+
+        def shares(full: bool) -> dict[str, float]:
+            return {r["id"]: sum(idf(t) for t in fq.topic & set(tokens(_describe(r, ctx, full)))) / total for r in rows}
+
+        def clear(share: dict[str, float]) -> list[dict[str, Any]]:
             # one finding named by vendor and subject ("Meridian's test-data finding") is the vendor's finding
             # that holds clearly the most of the subject, even where its notes word part of it otherwise
-            return [r for r in rows if share[r["id"]] == ranked[0]]
+            ranked = sorted(share.values(), reverse=True)
+            if ranked and ranked[0] >= ONE_SUBJECT_SHARE and (len(ranked) == 1 or ranked[1] <= ranked[0] / 2):
+                return [r for r in rows if share[r["id"]] == ranked[0]]
+            return []
+
+        share = shares(False)
+        if fq.one:
+            # failing that, a subject of three words or more may describe it in the words of its detail ("patient
+            # records left unmasked in the test systems"); a shorter one ("data security") would fit the detail of
+            # too many things a finding only mentions
+            sure = [r for r in rows if share[r["id"]] >= MIN_SUBJECT_SHARE]
+            return clear(share) or (sure if len(sure) == 1 else []) or (clear(shares(True)) if len(fq.topic) >= 3 else [])
         rows = [r for r in rows if share[r["id"]] >= MIN_SUBJECT_SHARE]
     return select(rows) if not fq.one or len(rows) == 1 else []
 
@@ -209,17 +222,20 @@ def _record(ctx: Context, rec: dict[str, Any], score: float = 1.0) -> Pick | Non
     return record_line(ctx, rec["source"], str(rec["id"]), str(rec.get("severity", "")), str(rec.get("status", "")), score)
 
 
-def _describe(rec: dict[str, Any], ctx: Context) -> str:
+def _describe(rec: dict[str, Any], ctx: Context, full: bool = False) -> str:
     """What a finding is about: its area, owner, record line and the headings that name it in the notes that
-    first and last reported it ("Finding MH-2026-01: PHI in the test environment not masked")."""
+    first and last reported it ("Finding MH-2026-01: PHI in the test environment not masked"); ``full``: also
+    what those sections say of it (a question about one finding may describe it in the words of its detail,
+    "patient data left unmasked in the test systems")."""
     fid = str(rec["id"])
     line = _record(ctx, rec)
     own = ctx.finding_chunk(rec["source"], fid)
     text = line.chunk.text[line.start:line.end] if line else ""
-    headings = {c.section for src in {rec["source"], rec.get("first_source") or rec["source"]}
-                for c in ctx.document_chunks(src) if fid in c.section}
+    named = [c for src in {rec["source"], rec.get("first_source") or rec["source"]}
+             for c in ctx.document_chunks(src) if fid in c.section]
+    detail = [c.text for c in named] + ([own.text] if own else []) if full else []
     return " ".join([str(rec.get("area", "")), str(rec.get("owner", "")), text, line.section if line else "",
-                     own.section if own else "", *sorted(headings)])
+                     own.section if own else "", *sorted({c.section for c in named}), *detail])
 
 
 def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context, chunks: Sequence[Chunk],
