@@ -164,6 +164,17 @@ def test_a_follow_up_about_the_x_one_and_a_total_are_answered_from_the_register(
     assert ans.text.startswith("2 findings in the audit register match: "), ans.text[:200]
 
 
+def test_the_most_serious_findings_are_the_most_severe_of_those_asked_for(kb):
+    register = kb.retriever.corpus.findings_for(None)
+    ans = kb.ask("Which open audit findings are the gravest?", role="auditor")
+    open_ = [r for r in register.values() if r["status"] == "open"]
+    top = min(["critical", "high", "medium", "low"].index(r["severity"]) for r in open_)
+    expected = {r["id"] for r in open_ if ["critical", "high", "medium", "low"].index(r["severity"]) == top}
+    lead = ans.text.splitlines()[0]
+    assert expected and {fid for fid in register if f"{fid} (" in lead} == expected, lead
+    exact(kb, ans)
+
+
 def test_an_audit_year_the_knowledge_base_does_not_hold_is_refused_as_such(kb):
     ans = kb.ask("What did Bluepeak's 2024 audit uncover?", role="auditor")
     assert ans.refused and "no Bluepeak audit from 2024" in ans.text, ans.text[:300]

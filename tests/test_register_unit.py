@@ -196,6 +196,7 @@ def test_one_finding_called_an_issue_or_a_problem_at_a_named_vendor_is_the_regis
     "Have Northwind dealt with leavers yet?",
     "Is it fixed (about: What did the Northwind audit find about leavers)?",  # a follow-up about the earlier answer's finding
     "Has it been closed (about: What did the Northwind audit find about leavers)?",
+    "Is the leavers one closed (about: What did the auditors find at Northwind)?",
 ])
 def test_whether_a_named_vendor_put_something_right_asks_of_one_finding(question):
     fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
@@ -318,6 +319,24 @@ def test_one_finding_is_the_vendors_finding_that_holds_clearly_the_most_of_its_s
     # a set question still wants the whole subject held
     many = finding_query("Which Acme findings are about test environment laptops?", Filters(vendor=["Acme"]), ids)
     assert matching(register, many, _NoNotes()) == []
+
+def test_the_most_serious_of_a_set_are_its_most_severe_and_findings_in_the_plural_are_a_set():
+    from assistant.answering.register import matching
+
+    register = {
+        "A-1": {"id": "A-1", "vendor": "Acme", "area": "access", "owner": "IT", "severity": "high", "status": "closed", "source": "a.md"},
+        "A-2": {"id": "A-2", "vendor": "Acme", "area": "retention", "owner": "DPO", "severity": "low", "status": "open", "source": "a.md"},
+        "B-1": {"id": "B-1", "vendor": "Bee", "area": "overtime", "owner": "HR", "severity": "medium", "status": "open", "source": "b.md"},
+    }
+    ids = list(register)
+    worst = finding_query("Which Acme finding is the most serious?", Filters(vendor=["Acme"]), ids)
+    assert worst.worst and [r["id"] for r in matching(register, worst, _NoNotes())] == ["A-1"]
+    plural = finding_query("What are the most serious open findings?", Filters(), ids)
+    assert plural is not None and not plural.one and plural.statuses == ["open"]
+    assert [r["id"] for r in matching(register, plural, _NoNotes())] == ["B-1"]
+    every = finding_query("Which Acme findings are open?", Filters(vendor=["Acme"]), ids)
+    assert not every.worst and [r["id"] for r in matching(register, every, _NoNotes())] == ["A-2"]
+
 
 class _DetailNotes(_NoNotes):
     """A register whose notes describe each finding in a section of its own."""

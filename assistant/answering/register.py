@@ -68,7 +68,8 @@ _STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS})
 _FIXED = r"(?:fix(?:ed)?|resolved?|remediated?|sort(?:ed)? out|address(?:ed)?|dealt with|deal with)"
 _FIX_ASK = re.compile(rf"^\s*(?:did|has|have|had|is|are|was|were)\b.*\b{_FIXED}\b"
                       # ... or closed, where what was closed is the thing an earlier answer named ("has it been closed?")
-                      r"|^\s*(?:did|has|have|had|is|are|was|were)\s+(?:it|that|this|those|these|they)\b.*\bclosed?\b", re.I)
+                      r"|^\s*(?:did|has|have|had|is|are|was|were)\s+(?:it|that|this|those|these|they|the\s+(?:[\w-]+\s+){0,3}?ones?)\b"
+                      r".*\bclosed?\b", re.I)
 _WHO_OWNS = re.compile(r"\bwho\b.*\b(?:owns?|owner|responsible|accountable|in charge)\b", re.I)
 _ATTRIBUTE = re.compile(
     rf"^\s*(?:is|are|was|were|has|have|had)\b.*\b(?:{_CLOSED_WORDS}|{_OPEN_WORDS}|fixed|closed out|done)\b|{_FIX_ASK.pattern}"
@@ -77,6 +78,9 @@ _ATTRIBUTE = re.compile(
     rf"|\bwhen\b.*\b(?:raised|found|reported|identified|opened|{_CLOSED_WORDS}|fixed)\b", re.I)
 _OTHER_ASK = re.compile(r"\b(?:why|how(?!\s+(?:severe|serious))|what(?!(?:'s|\s+is|\s+was)?\s+(?:the\s+|its\s+)?(?:current\s+|latest\s+)?"
                         r"(?:status|severity|rating|due date|deadline|owner))|which|where|describe|explain)\b", re.I)
+# Which stand out: the most severe of the findings selected ("which Harborview finding is the most serious?")
+_WORST = re.compile(r"\b(?:worst|gravest|biggest|most (?:serious|severe|critical|significant|important)|"
+                    r"highest[- ](?:rated|severity|risk))\b", re.I)
 _SET = re.compile(r"\b(?:which|list|show|all|every|each|how many|any|what (?:audit |vendor )?findings)\b", re.I)
 # Words that select or describe findings in general; any other content word ("findings about
 # encryption") narrows the set by topic.
@@ -90,7 +94,7 @@ _REGISTER_WORDS = frozenset(tokens(
     " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
     " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not"
     # how many or which stand out, not what about: "in total", "the worst thing the audit found"
-    " total overall altogether worst biggest most main thing things one ones"))
+    " total overall altogether worst gravest biggest highest significant important most main thing things one ones"))
 
 
 @dataclass
@@ -107,6 +111,7 @@ class FindingQuery:
     # the one finding's question asks only what the register records of it (owner, severity, status, dates)
     attribute: bool = False
     ids: list[str] = field(default_factory=list)  # "who owns NW-2024-02?": the one finding, named by its id
+    worst: bool = False  # "the most serious", "the worst": only the most severe of those selected
 
 
 def finding_query(question: str, filters: Filters, known_ids: Sequence[str], home: str = "") -> FindingQuery | None:
@@ -138,7 +143,8 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
              and bool(_FIX_ASK.search(own) or _WHO_OWNS.search(own)))
     if not (word or other or found or status_ask or fixed):
         return None
-    plural = bool(other) and other.group(0).lower().endswith("s")  # (no other name ends in "ss")
+    # "findings" / "issues" in the plural ask for a set ("what are the most serious open findings?")
+    plural = bool(word or other) and (word or other).group(0).lower().endswith("s")  # (no name for findings ends in "ss")
     one = fixed or not (found or status_ask or plural or _SET.search(question))
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
     raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
@@ -154,7 +160,7 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     if one:  # "is the Ledgerline e-waste finding closed yet?": the status is asked about, not a selector
         statuses = list(filters.status)
     return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
-                        raised, closed, topic, one, one and attribute)
+                        raised, closed, topic, one, one and attribute, worst=not one and bool(_WORST.search(own)))
 
 
 def absent_audits(fq: FindingQuery | None, audits: Sequence[dict[str, str]]) -> str | None:
@@ -214,6 +220,9 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
             sure = [r for r in rows if share[r["id"]] >= MIN_SUBJECT_SHARE]
             return clear(share) or (sure if len(sure) == 1 else []) or (clear(shares(True)) if len(fq.topic) >= 3 else [])
         rows = [r for r in rows if share[r["id"]] >= MIN_SUBJECT_SHARE]
+    if fq.worst and rows:
+        top = min(SEVERITIES.index(r["severity"]) if r.get("severity") in SEVERITIES else len(SEVERITIES) for r in rows)
+        rows = [r for r in rows if (SEVERITIES.index(r["severity"]) if r.get("severity") in SEVERITIES else len(SEVERITIES)) == top]
     return select(rows) if not fq.one or len(rows) == 1 else []
 
 
