@@ -334,6 +334,9 @@ def test_the_most_serious_of_a_set_are_its_most_severe_and_findings_in_the_plura
     plural = finding_query("What are the most serious open findings?", Filters(), ids)
     assert plural is not None and not plural.one and plural.statuses == ["open"]
     assert [r["id"] for r in matching(register, plural, _NoNotes())] == ["B-1"]
+    # the plural of an earlier question does not make a follow-up about one of them a set
+    one = finding_query("Who owns the retention one (about: What are the Acme findings)?", Filters(vendor=["Acme"]), ids)
+    assert one.one and [r["id"] for r in matching(register, one, _NoNotes())] == ["A-2"]
     every = finding_query("Which Acme findings are open?", Filters(vendor=["Acme"]), ids)
     assert not every.worst and [r["id"] for r in matching(register, every, _NoNotes())] == ["A-2"]
 

@@ -143,8 +143,10 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
              and bool(_FIX_ASK.search(own) or _WHO_OWNS.search(own)))
     if not (word or other or found or status_ask or fixed):
         return None
-    # "findings" / "issues" in the plural ask for a set ("what are the most serious open findings?")
-    plural = bool(word or other) and (word or other).group(0).lower().endswith("s")  # (no name for findings ends in "ss")
+    # "findings" / "issues" in the plural ask for a set ("what are the most serious open findings?"), in the question's
+    # own words (after "what are the Bluepeak findings?", "who owns the grievance one?" asks of one)
+    plural = bool(word or other) and any(m.group(0).lower().endswith("s")  # (no name for findings ends in "ss")
+                                         for rx in (_FINDINGS, _OTHER_NAMES) for m in rx.finditer(own))
     one = fixed or not (found or status_ask or plural or _SET.search(question))
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
     raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
