@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from assistant.answering.compose import Context, Pick, composed_answer, record_line
-from assistant.core.findings import SEVERITIES, select
+from assistant.core.findings import SEVERITIES, SEVERITY_RANK, select
 from assistant.core.text import named_in, tokens
 from assistant.core.types import Answer, Chunk
 
@@ -60,9 +60,6 @@ _CLOSED_WORDS, _OPEN_WORDS = r"(?:closed|resolved|remediated|cleared)", r"(?:ope
 _STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS}))\s+(?:audit\s+)?findings\b"
                      r"|\bfindings?\b.*?\b(?P<open3>still\s+(?:has|have|needs?)\s+to\s+(?:fix|close|resolve|remediate))\b"
                      rf"|\bfindings?\s+(?:that\s+|which\s+)?(?:\w+\s+){{0,3}}?(?:(?P<closed2>{_CLOSED_WORDS})|(?P<open2>{_OPEN_WORDS}))", re.I)
-# What a question about one finding asks of it that the register itself records: its owner, severity, status,
-# due date or the dates it was first reported and closed ("who owns ...", "how severe is ...", "is ... still
-# open?", "when is ... due?"). A question that asks anything else of it (why, how, what was done) is not one.
 # Whether something was put right, asked of the past: "did Harborview fix ...?", "has Ledgerline sorted out ...?"
 # ("close" is left out: "did Bluepeak close its grievance channel?" asks whether the channel was shut)
 _FIXED = r"(?:fix(?:ed)?|resolved?|remediated?|sort(?:ed)? out|address(?:ed)?|dealt with|deal with)"
@@ -71,6 +68,9 @@ _FIX_ASK = re.compile(rf"^\s*(?:did|has|have|had|is|are|was|were)\b.*\b{_FIXED}\
                       r"|^\s*(?:did|has|have|had|is|are|was|were)\s+(?:it|that|this|those|these|they|the\s+(?:[\w-]+\s+){0,3}?ones?)\b"
                       r".*\bclosed?\b", re.I)
 _WHO_OWNS = re.compile(r"\bwho\b.*\b(?:owns?|owner|responsible|accountable|in charge)\b", re.I)
+# What a question about one finding asks of it that the register itself records: its owner, severity, status,
+# due date or the dates it was first reported and closed ("who owns ...", "how severe is ...", "is ... still
+# open?", "when is ... due?"). A question that asks anything else of it (why, how, what was done) is not one.
 _ATTRIBUTE = re.compile(
     rf"^\s*(?:is|are|was|were|has|have|had)\b.*\b(?:{_CLOSED_WORDS}|{_OPEN_WORDS}|fixed|closed out|done)\b|{_FIX_ASK.pattern}"
     rf"|{_WHO_OWNS.pattern}|\bowned by\b"
@@ -182,8 +182,8 @@ def absent_audits(fq: FindingQuery | None, audits: Sequence[dict[str, str]]) -> 
         text += f" The {whose}audit notes it holds are: {dated}."
     elif docs:
         held = sorted({d.get("date", "")[:4] for d in docs if d.get("date")})
-        text += f" It holds {len(docs)} {whose}audit notes, dated " + (" and ".join([", ".join(held[:-1]), held[-1]]) if len(held) > 1
-                                                                      else "".join(held) or "without a date") + "."
+        dated = ", ".join(held[:-1]) + " and " + held[-1] if len(held) > 1 else "".join(held) or "without a date"
+        text += f" It holds {len(docs)} {whose}audit notes, dated {dated}."
     return text
 
 
@@ -223,8 +223,8 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
             return clear(share) or (sure if len(sure) == 1 else []) or (clear(shares(True)) if len(fq.topic) >= 3 else [])
         rows = [r for r in rows if share[r["id"]] >= MIN_SUBJECT_SHARE]
     if fq.worst and rows:
-        top = min(SEVERITIES.index(r["severity"]) if r.get("severity") in SEVERITIES else len(SEVERITIES) for r in rows)
-        rows = [r for r in rows if (SEVERITIES.index(r["severity"]) if r.get("severity") in SEVERITIES else len(SEVERITIES)) == top]
+        top = min(SEVERITY_RANK.get(r.get("severity", ""), 9) for r in rows)
+        rows = [r for r in rows if SEVERITY_RANK.get(r.get("severity", ""), 9) == top]
     return select(rows) if not fq.one or len(rows) == 1 else []
 
 
