@@ -222,7 +222,9 @@ class Assistant:
         from_register = by_register and not (signals.get("live") or signals.get("future"))
         # a year's audits the knowledge base does not hold ("what did the 2026 Harborview audit find?") are refused
         # as such, whatever other years' notes say
-        absent = None if listed else absent_audits(fq, self.retriever.corpus.audits_for(routing.filters.audiences))
+        # (only a question that asks for a year's findings looks at the list of audits)
+        asks_year = fq is not None and bool(fq.raised) and not listed
+        absent = absent_audits(fq, self.retriever.corpus.audits_for(routing.filters.audiences)) if asks_year else None
         if absent:
             ans = refusal(question, chunks, "not_in_knowledge_base", text=absent, backend=self.settings.answer_backend)
         elif not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):

@@ -110,15 +110,17 @@ class Corpus:
     def findings(self) -> dict[str, dict]:
         return self.findings_for(None)
 
+    def documents_for(self, audiences: Audiences) -> list[tuple[str, int]]:
+        """(source, first row) of every document ``audiences`` may see, in index order."""
+        allowed = set(self.visible(audiences))
+        return [(source, idx[0]) for source, idx in self.neighbours.items() if idx and idx[0] in allowed]
+
     def audits_for(self, audiences: Audiences) -> list[dict[str, str]]:
         """The audit documents ``audiences`` may see, oldest first: each one's source, title, vendor and date."""
         if audiences not in self._audits:
-            allowed = set(self.visible(audiences))
             docs = []
-            for source, idx in self.neighbours.items():
-                if not idx or idx[0] not in allowed:
-                    continue
-                meta = self._metadata(idx[0])
+            for source, first in self.documents_for(audiences):
+                meta = self._metadata(first)
                 if meta.get("doc_type") == "audit":
                     docs.append({"source": source, "title": str(meta.get("title") or source),
                                  "vendor": str(meta.get("vendor") or ""), "date": str(meta.get("date") or "")})
@@ -195,8 +197,7 @@ class Corpus:
             if (found := self._prebuilt(audiences)) is not None:
                 self._catalogs[audiences] = found
         if audiences not in self._catalogs:
-            allowed = set(self.visible(audiences))
-            sources = [s for s, idx in self.neighbours.items() if idx[0] in allowed]
+            sources = [s for s, _ in self.documents_for(audiences)]
             texts, names = [], []
             for s in sources:
                 idx = self.neighbours[s]

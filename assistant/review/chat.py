@@ -37,9 +37,8 @@ def _contract_source(assistant: Any, question: str, role: str) -> str | None:
     """The executed contract the question names (by vendor or title) among those the role may see."""
     corpus = assistant.retriever.corpus
     audiences = audiences_for(role)
-    allowed = set(corpus.visible(audiences))
-    contracts = {s: corpus.chunks[idx[0]] for s, idx in corpus.neighbours.items()
-                 if idx[0] in allowed and corpus.chunks[idx[0]].doc_type == "contract"}
+    contracts = {s: corpus.chunks[first] for s, first in corpus.documents_for(audiences)
+                 if corpus.chunks[first].doc_type == "contract"}
     low = question.lower()
     by_vendor = [s for s, c in contracts.items()
                  if (v := c.metadata.get("vendor")) and re.search(rf"\b{re.escape(str(v).lower())}\b", low)]

@@ -89,11 +89,10 @@ def playbook_of(assistant: Any) -> Playbook:
 def contract_documents(assistant: Any, role: str) -> list[tuple[str, str]]:
     """(title, source) of every indexed contract the role may see, for pickers."""
     corpus = assistant.retriever.corpus
-    allowed = set(corpus.visible(audiences_for(role)))
     out = []
-    for source, idx in corpus.neighbours.items():
-        first = corpus.chunks[idx[0]]
-        if idx[0] in allowed and first.doc_type == "contract":
+    for source, row in corpus.documents_for(audiences_for(role)):
+        first = corpus.chunks[row]
+        if first.doc_type == "contract":
             out.append((first.title, source))
     return sorted(out)
 
