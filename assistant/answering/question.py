@@ -50,6 +50,11 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"subcontractors|processor|processors|partner|partners|charity|charities|ngos?|foundations?|unions?|"
                    r"schools?|universit(?:y|ies)|hospitals?|associations?)\b(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|"
                    r"audits?|reports?|staff|employees|data|documents?|obligations?|duties|rules|must|has to|have to))"
+                   # "what" with the nouns that name an organisation only ("what client information" asks no name)
+                   rf"|\bwhat {_MOD}{{0,2}}(?:company|companies|firms?|insurers?|banks?|agency|agencies|organisation|organization|"
+                   r"recycler|consultancy|charity|charities|ngos?|foundations?|unions?|universit(?:y|ies)|hospitals?)\b"
+                   r"(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|audits?|reports?|staff|employees|data|documents?|"
+                   r"obligations?|duties|rules|policy|policies|must|has to|have to))"
                    r"|\bwho (?:insures|audits|acquired|bought)\b", re.I),
         _CAPITALISED,
     ),
