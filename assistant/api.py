@@ -38,6 +38,7 @@ from assistant.core.settings import Settings
 from assistant.core.store import ChromaStore
 from assistant.core.threads import limit_blas_threads
 from assistant.core.types import Answer, Chunk
+from assistant.retrieval import thesaurus
 from assistant.retrieval.corpus import CorpusLookup
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.routing import Routing
@@ -67,6 +68,7 @@ class Assistant:
         self.chat_model = chat_model
         self.answerability = answerability or Answerability.load()
         self.retriever = Retriever(store, embedder, manifest.generation if manifest is not None else None)
+        self.retriever.thesaurus = thesaurus.load_for(settings.knowledge_root)
         self._everyday = vocabulary(settings.embedding_model)
         self._ingest_embedder: Embedder | None = None  # made on the first ingest (see ingest)
 
@@ -105,6 +107,12 @@ class Assistant:
             problem = playbook_problem(self.settings.knowledge_root)
             if problem:
                 report.failed.append(("playbook.yaml", problem))
+            # the thesaurus is read again, as its file may have changed with the documents (a broken one
+            # is reported like a bad file and the one in use is kept)
+            try:
+                self.retriever.thesaurus = thesaurus.load(self.settings.knowledge_root / thesaurus.FILE_NAME)
+            except thesaurus.ThesaurusError as exc:
+                report.failed.append((thesaurus.FILE_NAME, str(exc)))
         if self.retriever.snapshots is not None and (report.chunks_written or report.removed or rebuild):
             # Write this generation's snapshot now, so every other process (replicas, restarts)
             # maps it instead of reading the whole collection; this process then serves it too.
@@ -294,7 +302,8 @@ class Assistant:
                                             and self.retriever.finding_ids(routing.filters)),
         )
         signals = features(ev, corpus.bm25.idf_of, lambda t: t in corpus.bm25.vocab, self._everyday.__contains__,
-                           self.settings.organisation, corpus.vendors, corpus.expansions(routing.query))
+                           self.settings.organisation, corpus.vendors, corpus.expansions(routing.query),
+                           corpus.thesaurus.matches(routing.query))
         signals["p_answerable"] = round(self.answerability.probability(signals), 4)
         return chosen, signals
 

@@ -70,3 +70,16 @@ def test_readme_lists_every_document():
     for p in DOCS:
         assert f"({p.relative_to(KNOWLEDGE).as_posix()})" in readme, p.name
     assert "Adding a document" in readme
+
+
+def test_thesaurus_maps_to_wording_the_documents_use():
+    """Every phrase the thesaurus offers for an everyday word is one the knowledge base really uses
+    (after stemming), so an expansion can only ever point at text that exists."""
+    from assistant.core.text import tokens
+    from assistant.retrieval import thesaurus
+
+    t = thesaurus.load(KNOWLEDGE / thesaurus.FILE_NAME)  # raises on a broken file
+    assert len(t) >= 300
+    text = " ".join(" ".join(tokens(p.read_text(encoding="utf-8"))) for p in DOCS)
+    absent = [(k, p) for k, phrases in t.entries.items() for p in phrases if f" {' '.join(tokens(p))} " not in f" {text} "]
+    assert not absent, absent[:10]

@@ -80,7 +80,8 @@ class Evidence:
 
 def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], bool],
              common: Callable[[str], bool] = lambda w: False, home: str = "",
-             vendors: Sequence[str] = (), expansions: Mapping[str, str] | None = None) -> dict[str, float]:
+             vendors: Sequence[str] = (), expansions: Mapping[str, str] | None = None,
+             synonyms: Mapping[str, Sequence[str]] | None = None) -> dict[str, float]:
     """The answerability signals of one question, each roughly in [0, 1].
 
     ``known``: whether the knowledge base uses a (stemmed) term; ``common``: whether a word is
@@ -88,8 +89,15 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     knowledge base never uses weighs differently when it is everyday English ("conclude") than
     when it is not ("lasagne", a product name). ``expansions``: how the documents spell out the
     question's acronyms ("RPO": "recovery point objective"); a sentence using the words uses the acronym.
+    ``synonyms``: the documents' phrases for the question's everyday words (``Thesaurus.matches``, stem ->
+    phrases): a sentence that uses one covers the word, and the word counts as one the knowledge base knows.
     """
     low = ev.question.lower()
+    # the thesaurus phrases (as stem sets) the knowledge base uses, for each everyday word that has some
+    alternatives = {t: sets for t, phrases in (synonyms or {}).items()
+                    if (sets := [set(p) for p in map(tokens, phrases) if p and all(known(x) for x in p)])}
+    base_known = known
+    known = lambda t: base_known(t) or t in alternatives  # noqa: E731
     everyday = {stem for w in re.findall(r"[a-z]+", low) if common(w) for stem in tokens(w)}
     # A vendor the question names is met by every passage of that vendor's documents (retrieval is routed to
     # them): coverage measures the rest of the question; whether the evidence names it is ``names_missing``.
@@ -108,9 +116,11 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     spelled = {a.lower(): words for a, words in (expansions or {}).items()}
 
     def cover(text: str) -> float:
-        """The share of the question's (idf-weighted) terms that ``text`` contains (an acronym also when spelled out)."""
+        """The share of the question's (idf-weighted) terms that ``text`` contains (an acronym also when spelled
+        out, an everyday word also in the thesaurus's wording for it)."""
         terms = set(tokens(text))
         terms |= {t for t, words in spelled.items() if t not in terms and spelled_out(words, text)}
+        terms |= {t for t, sets in alternatives.items() if t not in terms and any(p <= terms for p in sets)}
         return sum(w for t, w in weights.items() if t in terms) / known_total
 
     sent_terms = set(tokens(" ".join(ev.sentences)))

@@ -15,6 +15,7 @@ from assistant.core.text import date_int, defines, tokens
 from assistant.core.types import Chunk
 from assistant.retrieval.filters import Clause
 from assistant.retrieval.lexical import BM25Index, chunk_search_text
+from assistant.retrieval.thesaurus import Thesaurus
 
 # Metadata keys kept as integer codes, so an "in" filter is one vectorised comparison.
 _CODED = {
@@ -31,9 +32,16 @@ Audiences = tuple[str, ...] | None
 Catalog = tuple[list[str], BM25Index, list[set[str]]]
 
 
+# A thesaurus word used by more than this share of the chunks is too common to search for ("vendor").
+DISTINCTIVE_DF = 0.05
+
+
 class Corpus:
     """Every chunk of the collection with its vector, in one process's memory (or mapped from a
     snapshot: ``from_arrays``, with ``chunks`` a ``snapshot.ChunkTable``)."""
+
+    # the knowledge root's thesaurus (set by the retriever that serves the corpus): everyday words -> the documents' wording
+    thesaurus: Thesaurus = Thesaurus()
 
     def __init__(self, chunks: Sequence[Chunk], vectors: np.ndarray | None = None):
         self.chunks = chunks
@@ -155,10 +163,14 @@ class Corpus:
         return {a: e for a in dict.fromkeys(re.findall(r"\b[A-Z]{3,6}\b", text)) if (e := self.expansion(a))}
 
     def expanded(self, query: str) -> str:
-        """``query`` with the spelled-out words of its acronyms added, for word matching ("RPO" finds
-        "recovery point objective" where a document does not repeat the acronym)."""
+        """``query`` with the spelled-out words of its acronyms and the thesaurus's wording of its everyday
+        words added, for word matching ("RPO" finds "recovery point objective" where a document does not
+        repeat the acronym; "outage" finds "disruption")."""
         extra = " ".join(self.expansions(query).values())
-        return f"{query} {extra}" if extra else query
+        n = self.bm25.n
+        df = DISTINCTIVE_DF * n
+        cut = float(np.log1p((n - df + 0.5) / (df + 0.5)))  # BM25's idf of a word in that share of chunks
+        return self.thesaurus.expand(f"{query} {extra}" if extra else query, lambda stem: self.bm25.idf_of(stem) >= cut)
 
     def vendors_for(self, audiences: Audiences) -> list[str]:
         """Vendors named by documents ``audiences`` may see."""

@@ -22,6 +22,7 @@ from assistant.retrieval.corpus import Corpus
 from assistant.retrieval.filters import Filters, where
 from assistant.retrieval.routing import Routing
 from assistant.retrieval.snapshot import Snapshots
+from assistant.retrieval.thesaurus import Thesaurus
 
 RRF_K = 60
 # Dense search is exact, in memory, when the filters leave at most this many chunks (routed
@@ -70,6 +71,8 @@ class Retriever:
         self.snapshots = snapshots
         self._corpus: Corpus | None = None
         self._loaded_gen = -1
+        # the knowledge root's thesaurus (``thesaurus.load_for``), given to every corpus this serves
+        self.thesaurus = Thesaurus()
         self._lock = threading.Lock()
 
     def refresh(self, force: bool = False) -> Corpus:
@@ -88,6 +91,7 @@ class Retriever:
                 if fresh is not None:
                     self._corpus, self._loaded_gen = fresh, gen
             assert self._corpus is not None
+            self._corpus.thesaurus = self.thesaurus
             return self._corpus
 
     def invalidate(self) -> None:

@@ -1,0 +1,116 @@
+"""The knowledge base's thesaurus (``<knowledge_root>/synonyms.yaml``): the everyday words people ask
+with, each mapped to the wording the documents use ("outage" -> "disruption", "a cap on what they
+pay" -> "limitation of liability").
+
+The documents are written in formal terms and questions are not, so without it a question that
+shares few words with the clause that answers it ranks that clause low and fails the answerability
+check's coverage of its words. The mapping is one way: a question's word adds the documents' terms
+to the words searched and counts as covered by a sentence that uses one of them; document text is
+never rewritten. The organisation edits the file like the rest of its knowledge base; it is data
+for search, not a document to cite, so ingest does not index it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from assistant.core.text import tokens
+
+log = logging.getLogger(__name__)
+FILE_NAME = "synonyms.yaml"
+
+
+class ThesaurusError(ValueError):
+    """A thesaurus file that cannot be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Thesaurus:
+    """Everyday phrase (as its stems, stop words removed) -> the documents' phrases for it."""
+
+    entries: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def matches(self, text: str) -> dict[str, list[str]]:
+        """Each stem of ``text`` that belongs to an everyday phrase it uses, with the documents' phrases
+        for it ("patient data" in the text: both "patient" and "data" -> ["protected health information", "PHI"])."""
+        if not self.entries:
+            return {}
+        stems = tokens(text)
+        found: dict[str, list[str]] = {}
+        for key, targets in self.entries.items():
+            n = len(key)
+            if any(tuple(stems[i:i + n]) == key for i in range(len(stems) - n + 1)):
+                for stem in key:
+                    found.setdefault(stem, [])
+                    found[stem] += [t for t in targets if t not in found[stem]]
+        return found
+
+    def expand(self, text: str, distinctive: Callable[[str], bool] = lambda stem: True) -> str:
+        """``text`` with the words of the documents' phrases for its everyday words added (for word matching).
+        ``distinctive``: whether a word's stem is worth searching for; a word most documents use ("vendor",
+        "provider" of "outsourcing provider") would rank every passage that uses it higher, not the one asked for."""
+        asked = set(tokens(text))
+        extra = [w for targets in self.matches(text).values() for t in targets for w in re.findall(r"[\w-]+", t)
+                 if (stems := tokens(w)) and not set(stems) <= asked and all(map(distinctive, stems))]
+        extra = list(dict.fromkeys(extra))
+        return f"{text} {' '.join(extra)}" if extra else text
+
+
+def parse(data: Any, where: str = "thesaurus") -> Thesaurus:
+    """A thesaurus from the file's parsed YAML; raises ``ThesaurusError`` naming what is wrong."""
+    if not isinstance(data, dict):
+        raise ThesaurusError(f"{where}: expected a mapping with 'version' and 'synonyms'")
+    unknown = set(data) - {"version", "synonyms"}
+    if unknown:
+        raise ThesaurusError(f"{where}: unknown top-level key(s) {sorted(unknown)}")
+    if data.get("version") != 1:
+        raise ThesaurusError(f"{where}: 'version' must be 1, not {data.get('version')!r}")
+    synonyms = data.get("synonyms") or {}
+    if not isinstance(synonyms, dict):
+        raise ThesaurusError(f"{where}: 'synonyms' must map a phrase to a list of phrases")
+    entries: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for key, targets in synonyms.items():
+        stems = tuple(tokens(str(key)))
+        if not stems:
+            raise ThesaurusError(f"{where}: entry {key!r} has no word to match (only stop words)")
+        if isinstance(targets, str):
+            targets = [targets]
+        if not isinstance(targets, list) or not targets or not all(isinstance(t, str) and t.strip() for t in targets):
+            raise ThesaurusError(f"{where}: entry {key!r} must list one or more phrases")
+        merged = entries.get(stems, ()) + tuple(t.strip() for t in targets)
+        entries[stems] = tuple(dict.fromkeys(merged))
+    return Thesaurus(entries, where)
+
+
+def load(path: Path | str) -> Thesaurus:
+    """The thesaurus at ``path``; an absent file is an empty thesaurus, a broken one raises ``ThesaurusError``."""
+    path = Path(path)
+    if not path.is_file():
+        return Thesaurus()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ThesaurusError(f"{path}: cannot be read: {exc}") from exc
+    return parse(data, str(path))
+
+
+def load_for(knowledge_root: Path | str | None) -> Thesaurus:
+    """The knowledge root's thesaurus for serving: a broken file is logged and searched without,
+    so a typo in it never stops the assistant answering (``python -m ingest`` reports it as an error)."""
+    if knowledge_root is None:
+        return Thesaurus()
+    try:
+        return load(Path(knowledge_root) / FILE_NAME)
+    except ThesaurusError as exc:
+        log.warning("thesaurus not used: %s", exc)
+        return Thesaurus()
