@@ -68,7 +68,7 @@ class Assistant:
         self.chat_model = chat_model
         self.answerability = answerability or Answerability.load()
         self.retriever = Retriever(store, embedder, manifest.generation if manifest is not None else None)
-        self.retriever.thesaurus = thesaurus.load_for(settings.knowledge_root)
+        self.retriever.thesaurus_file = thesaurus.ThesaurusFile(settings.knowledge_root / thesaurus.FILE_NAME)
         self._everyday = vocabulary(settings.embedding_model)
         self._ingest_embedder: Embedder | None = None  # made on the first ingest (see ingest)
 
@@ -107,10 +107,9 @@ class Assistant:
             problem = playbook_problem(self.settings.knowledge_root)
             if problem:
                 report.failed.append(("playbook.yaml", problem))
-            # the thesaurus is read again, as its file may have changed with the documents (a broken one
-            # is reported like a bad file and the one in use is kept)
+            # a broken thesaurus is reported like a bad file (serving keeps the one in use: ``ThesaurusFile``)
             try:
-                self.retriever.thesaurus = thesaurus.load(self.settings.knowledge_root / thesaurus.FILE_NAME)
+                thesaurus.load(self.settings.knowledge_root / thesaurus.FILE_NAME)
             except thesaurus.ThesaurusError as exc:
                 report.failed.append((thesaurus.FILE_NAME, str(exc)))
         if self.retriever.snapshots is not None and (report.chunks_written or report.removed or rebuild):

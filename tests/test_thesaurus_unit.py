@@ -72,13 +72,19 @@ def test_load_absent_file_is_empty_and_broken_file_raises(tmp_path):
         thesaurus.load(tmp_path / "synonyms.yaml")
 
 
-def test_serving_logs_a_broken_file_and_goes_on_without_it(tmp_path, caplog):
-    (tmp_path / "synonyms.yaml").write_text("version: 1\nsynonyms:\n  outage: []\n")
+def test_serving_reads_the_file_again_when_it_changes_and_keeps_the_last_good_one(tmp_path, caplog):
+    path = tmp_path / "synonyms.yaml"
+    path.write_text("version: 1\nsynonyms:\n  outage: []\n")
+    served = thesaurus.ThesaurusFile(path)
     with caplog.at_level(logging.WARNING):
-        assert len(thesaurus.load_for(tmp_path)) == 0
+        assert len(served.current()) == 0  # broken from the start: answered without
     assert "thesaurus not used" in caplog.text and "outage" in caplog.text
-    (tmp_path / "synonyms.yaml").write_text("version: 1\nsynonyms:\n  outage: [disruption]\n")
-    assert len(thesaurus.load_for(tmp_path)) == 1
+    path.write_text("version: 1\nsynonyms:\n  outage: [disruption]\n")
+    assert served.current().expand("outage") == "outage disruption"
+    path.write_text("version: 1\nsynonyms:\n  outage: [disruption]\n  downtime: 7\n")  # a broken edit...
+    assert served.current().expand("outage") == "outage disruption"  # ...keeps the one in use
+    path.unlink()
+    assert len(served.current()) == 0
 
 
 def _signals(question: str, sentence: str, synonyms=None) -> dict[str, float]:

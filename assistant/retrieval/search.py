@@ -22,7 +22,7 @@ from assistant.retrieval.corpus import Corpus
 from assistant.retrieval.filters import Filters, where
 from assistant.retrieval.routing import Routing
 from assistant.retrieval.snapshot import Snapshots
-from assistant.retrieval.thesaurus import Thesaurus
+from assistant.retrieval.thesaurus import Thesaurus, ThesaurusFile
 
 RRF_K = 60
 # Dense search is exact, in memory, when the filters leave at most this many chunks (routed
@@ -71,8 +71,8 @@ class Retriever:
         self.snapshots = snapshots
         self._corpus: Corpus | None = None
         self._loaded_gen = -1
-        # the knowledge root's thesaurus (``thesaurus.load_for``), given to every corpus this serves
-        self.thesaurus = Thesaurus()
+        # the knowledge root's thesaurus file (``Assistant`` sets it), read again when it changes; given to every corpus this serves
+        self.thesaurus_file: ThesaurusFile | None = None
         self._lock = threading.Lock()
 
     def refresh(self, force: bool = False) -> Corpus:
@@ -93,6 +93,10 @@ class Retriever:
             assert self._corpus is not None
             self._corpus.thesaurus = self.thesaurus
             return self._corpus
+
+    @property
+    def thesaurus(self) -> Thesaurus:
+        return self.thesaurus_file.current() if self.thesaurus_file is not None else Thesaurus()
 
     def invalidate(self) -> None:
         """Reload the in-memory view on the next search (cheap: nothing is read now)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -104,13 +105,29 @@ def load(path: Path | str) -> Thesaurus:
     return parse(data, str(path))
 
 
-def load_for(knowledge_root: Path | str | None) -> Thesaurus:
-    """The knowledge root's thesaurus for serving: a broken file is logged and searched without,
-    so a typo in it never stops the assistant answering (``python -m ingest`` reports it as an error)."""
-    if knowledge_root is None:
-        return Thesaurus()
-    try:
-        return load(Path(knowledge_root) / FILE_NAME)
-    except ThesaurusError as exc:
-        log.warning("thesaurus not used: %s", exc)
-        return Thesaurus()
+class ThesaurusFile:
+    """The thesaurus of one file, read again whenever the file changes (a look at its modification time
+    per use), so an edit reaches every serving process without a restart. A broken edit is logged and
+    the thesaurus in use is kept; an absent file is an empty thesaurus."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._stamp: tuple[int, int] | None = None
+        self._current = Thesaurus()
+        self._lock = threading.Lock()
+
+    def current(self) -> Thesaurus:
+        try:
+            st = self.path.stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    self._stamp = stamp
+                    try:
+                        self._current = load(self.path) if stamp is not None else Thesaurus()
+                    except ThesaurusError as exc:
+                        log.warning("thesaurus not used: %s (the one in use is kept)", exc)
+        return self._current
