@@ -37,6 +37,12 @@ class Thesaurus:
 
     entries: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
+    # the phrases by their first stem, so matching looks up each word of a question once
+    _by_first: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for key in self.entries:
+            self._by_first.setdefault(key[0], []).append(key)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -48,12 +54,12 @@ class Thesaurus:
             return {}
         stems = tokens(text)
         found: dict[str, list[str]] = {}
-        for key, targets in self.entries.items():
-            n = len(key)
-            if any(tuple(stems[i:i + n]) == key for i in range(len(stems) - n + 1)):
-                for stem in key:
-                    found.setdefault(stem, [])
-                    found[stem] += [t for t in targets if t not in found[stem]]
+        used = [key for i, stem in enumerate(stems) for key in self._by_first.get(stem, ())
+                if tuple(stems[i:i + len(key)]) == key]
+        for key in sorted(set(used), key=list(self.entries).index):  # in the file's order
+            for stem in key:
+                found.setdefault(stem, [])
+                found[stem] += [t for t in self.entries[key] if t not in found[stem]]
         return found
 
     def expand(self, text: str, distinctive: Callable[[str], bool] = lambda stem: True) -> str:
