@@ -1,12 +1,12 @@
 """The knowledge base's thesaurus (``<knowledge_root>/synonyms.yaml``): the everyday words people ask
-with, each mapped to the wording the documents use ("outage" -> "disruption", "a cap on what they
-pay" -> "limitation of liability").
+with, each mapped to the wording the documents use ("outage" -> "disruption", "journalist" -> "media
+enquiries", "overseas" -> "offshore").
 
 The documents are written in formal terms and questions are not, so without it a question that
 shares few words with the clause that answers it ranks that clause low and fails the answerability
-check's coverage of its words. The mapping is one way: a question's word adds the documents' terms
-to the words searched and counts as covered by a sentence that uses one of them; document text is
-never rewritten. The organisation edits the file like the rest of its knowledge base; it is data
+check's coverage of its words. The mapping is one way: a question's word adds the documents'
+distinctive terms to the words searched (``Corpus.expanded``) and counts as covered by a sentence that
+uses one of its phrases (``answerability.features``); document text is never rewritten. The organisation edits the file like the rest of its knowledge base; it is data
 for search, not a document to cite, so ingest does not index it.
 """
 
