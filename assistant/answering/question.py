@@ -22,6 +22,17 @@ _MOD = r"(?:(?!(?:does|do|did|is|are|was|were|has|have|had|will|would|can|could|
 _MONEY_WORDS = (r"(?:cost|costs|costing|costed|pay|paid|pays|charge|charged|charges|spend|spent|worth|fees?|prices?|money|"
                 r"budget|earn|earns|owe|owed|salary|fine|fined|bill|billed|invoice|invoiced)\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+\b")
+# Nouns that name an organisation ("which insurer", "what charity"), and those that name one only after
+# "which" ("which client" asks for a name; "what client information" does not).
+_ORG_NOUNS = (r"company|companies|firms?|insurers?|banks?|agency|agencies|organisation|organization|recycler|consultancy|"
+              r"charity|charities|ngos?|foundations?|unions?|universit(?:y|ies)|hospitals?")
+_ORG_ROLES = (r"clients?|customers?|competitors?|law firm|dealer|broker|providers?|vendors?|suppliers?|contractors?|"
+              r"subcontractors?|processors?|partners?|schools?|associations?")
+# What follows such a noun when it describes something of the organisation's rather than asking its name
+# ("which vendor contracts", "which supplier must ..."); ``also``: more such words.
+_NOT_A_NAME = (r"(?:audit\s+)?(?:findings?|contracts?|agreements?|audits?|reports?|staff|employees|data|documents?|"
+               r"obligations?|duties|rules|{also}must|has to|have to)")
+
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # Secrets (passwords, codes): a policy knowledge base names them but does not hold their values.
     "secret": (
@@ -44,17 +55,9 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         _CAPITALISED,
     ),
     "organisation": (
-        re.compile(rf"\bwhich {_MOD}{{0,2}}(?:company|companies|firm|firms|insurer|insurers|bank|banks|agency|agencies|"
-                   r"client|clients|customer|customers|competitor|competitors|law firm|organisation|organization|"
-                   r"recycler|dealer|broker|consultancy|provider|providers|vendor|vendors|supplier|suppliers|contractor|contractors|subcontractor|"
-                   r"subcontractors|processor|processors|partner|partners|charity|charities|ngos?|foundations?|unions?|"
-                   r"schools?|universit(?:y|ies)|hospitals?|associations?)\b(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|"
-                   r"audits?|reports?|staff|employees|data|documents?|obligations?|duties|rules|must|has to|have to))"
+        re.compile(rf"\bwhich {_MOD}{{0,2}}(?:{_ORG_NOUNS}|{_ORG_ROLES})\b(?!\s+{_NOT_A_NAME.format(also='')})"
                    # "what" with the nouns that name an organisation only ("what client information" asks no name)
-                   rf"|\bwhat {_MOD}{{0,2}}(?:company|companies|firms?|insurers?|banks?|agency|agencies|organisation|organization|"
-                   r"recycler|consultancy|charity|charities|ngos?|foundations?|unions?|universit(?:y|ies)|hospitals?)\b"
-                   r"(?!\s+(?:audit\s+)?(?:findings?|contracts?|agreements?|audits?|reports?|staff|employees|data|documents?|"
-                   r"obligations?|duties|rules|policy|policies|must|has to|have to))"
+                   rf"|\bwhat {_MOD}{{0,2}}(?:{_ORG_NOUNS})\b(?!\s+{_NOT_A_NAME.format(also='policy|policies|')})"
                    r"|\bwho (?:insures|audits|acquired|bought)\b", re.I),
         _CAPITALISED,
     ),
