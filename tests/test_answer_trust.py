@@ -241,6 +241,21 @@ def test_a_sentence_that_introduces_a_table_brings_the_whole_table(kb):
     exact(kb, ans)
 
 
+def test_a_clause_that_announces_a_list_comes_with_its_items_and_an_item_with_its_introduction(kb):
+    ans = kb.ask("What targets does the SLA schedule template set for a customer support contact centre?", role="manager")
+    assert not ans.refused
+    sla = [c.quote.strip() for c in ans.citations if c.source == "contracts/sla-schedule-template.md"]
+    at = sla.index("3.2 Customer support contact centre:")  # the clause, then the three items nested under it
+    assert [q.lstrip("- ") for q in sla[at + 1:at + 4]] == ["At least 80% of calls must be answered within 20 seconds.",
+                                                         "The call abandonment rate must stay below 5%.",
+                                                         "Customer satisfaction (CSAT) must be at least 85%."]
+    ans = kb.ask("What must Ledgerline hand over before its e-waste finding can be closed?", role="auditor")
+    quotes = [c.quote.strip() for c in ans.citations if c.source == "audits/ledgerline-follow-up-2025-09-30.md"]
+    at = quotes.index("To close the finding, Ledgerline must provide:")  # what the items are a list of
+    assert len(quotes[at + 1:]) == 3 and all(q.startswith("- ") for q in quotes[at + 1:])
+    exact(kb, ans)
+
+
 def test_a_scenario_is_answered_from_the_right_section(kb):
     ans = kb.ask("A vendor employee who worked on our account has left. How quickly must the vendor remove their access?",
                  role="manager")

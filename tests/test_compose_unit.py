@@ -190,3 +190,69 @@ def test_prose_a_list_follows_brings_only_that_list_and_a_mere_these_announces_n
     chunks = _chunks_of(these, len(these), overlap=0)
     adopted = Pick(chunks[0], 0, len("Kestrel adopted these clauses in May."), 1.0, "Lifecycle")
     assert complete_sections([adopted], "When did Kestrel adopt them?", _Doc(chunks)) == [adopted]
+
+
+_SCHEDULE = ("3.1 Payroll processing:\n- Payroll accuracy must be at least 99.9%.\n- Payslips are delivered on time.\n"
+             "3.2 Customer support contact centre:\n- At least 80% of calls are answered within 20 seconds.\n"
+             "- The abandonment rate stays below 5%.\n3.3 HR administration:\n- Tickets are resolved within 3 days.\n")
+
+
+def test_a_numbered_clause_that_announces_a_list_brings_the_items_nested_under_it_and_not_its_siblings():
+    from assistant.answering.compose import complete_sections
+    from assistant.answering.quotes import Pick
+
+    chunks = _chunks_of(_SCHEDULE, len(_SCHEDULE), overlap=0)
+    at = _SCHEDULE.index("3.2 Customer")
+    lead = Pick(chunks[0], at, at + len("3.2 Customer support contact centre:"), 1.0, "Lifecycle")
+    quotes = [p.chunk.text[p.start:p.end] for p in complete_sections([lead], "What service levels apply?", _Doc(chunks))[1:]]
+    assert quotes == ["- At least 80% of calls are answered within 20 seconds.", "- The abandonment rate stays below 5%."]
+
+
+def test_a_quoted_list_item_comes_with_what_introduces_it_and_the_rest_of_that_list():
+    from assistant.answering.quotes import Pick, list_intros
+
+    chunks = _chunks_of(_SCHEDULE, len(_SCHEDULE), overlap=0)
+    at = _SCHEDULE.index("- The abandonment")
+    item = Pick(chunks[0], at, at + len("- The abandonment rate stays below 5%."), 0.8, "Lifecycle")
+    out = list_intros([item], _Doc(chunks))
+    quotes = sorted((p.start, p.chunk.text[p.start:p.end], p.intro) for p in out)
+    assert [q for _, q, _ in quotes] == ["3.2 Customer support contact centre:",
+                                         "- At least 80% of calls are answered within 20 seconds.",
+                                         "- The abandonment rate stays below 5%."]
+    assert [intro for *_, intro in quotes] == [True, False, False]
+    assert sorted(p.score for p in out) == [0.0, 0.8, 0.8]  # the rest of the list ranks below every chosen quote
+
+    prose = ("Conclusion. The finding remains open. To close it, the vendor must provide:\n\n"
+             "- a signed recycler contract;\n- a certificate of disposal.\n\nOther prose.\n")
+    chunks = _chunks_of(prose, len(prose), overlap=0)
+    at = prose.index("- a certificate")
+    item = Pick(chunks[0], at, at + len("- a certificate of disposal."), 0.5, "Lifecycle")
+    added = [p.chunk.text[p.start:p.end] for p in list_intros([item], _Doc(chunks))[1:]]
+    assert added == ["To close it, the vendor must provide:", "- a signed recycler contract;"]
+    # prose that does not end in a colon introduces nothing; an item of a list without an introduction stays alone
+    plain = "The finding remains open.\n\n- a signed recycler contract;\n- a certificate of disposal.\n"
+    chunks = _chunks_of(plain, len(plain), overlap=0)
+    at = plain.index("- a certificate")
+    item = Pick(chunks[0], at, at + len("- a certificate of disposal."), 0.5, "Lifecycle")
+    assert list_intros([item], _Doc(chunks)) == [item]
+
+
+def test_an_introduction_is_not_counted_in_the_budget_and_is_dropped_when_its_list_does_not_fit_whole():
+    from assistant.answering import compose
+    from assistant.answering.quotes import Pick
+
+    chunks = _chunks_of(_SCHEDULE, len(_SCHEDULE), overlap=0)
+    units = [(m.start(), m.end()) for m in re.finditer(r"^.+$", _SCHEDULE, re.M)]
+    picks = [Pick(chunks[0], s, e, 1.0 - i / 100, "Lifecycle") for i, (s, e) in enumerate(units)]
+    intro = picks[3]  # "3.2 Customer support contact centre:"
+    intro.intro, intro.items = True, frozenset({picks[4].key, picks[5].key})
+    many = [Pick(chunks[0], s, e, 0.99, "Other") for s, e in units[:3] + units[6:]]  # other quotes, scored higher
+    kept = compose._budget(many + picks[3:6])
+    assert intro in kept and picks[4] in kept and picks[5] in kept
+    short = compose.MAX_STATEMENTS
+    compose.MAX_STATEMENTS = len(many) + 1  # room for one item of the list only: its introduction goes too
+    try:
+        kept = compose._budget(many + picks[3:6])
+    finally:
+        compose.MAX_STATEMENTS = short
+    assert intro not in kept and picks[4] in kept

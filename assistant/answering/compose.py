@@ -2,18 +2,30 @@
 
 One lead sentence names the documents that answer; quotes are grouped by document and kept in
 document order; when a section answers, its clauses come complete (3.1-3.4 together, within a
-budget); for requirement questions the standard terms come before guidance and executed vendor
-agreements are named as such; a statement about an audit finding from an older note is labelled
-with the finding's latest status (and the latest note is quoted). Every quote stays exact.
+budget), and a list item with what introduces it (``quotes.list_intros``); for requirement
+questions the standard terms come before guidance and executed vendor agreements are named as
+such; a statement about an audit finding from an older note is labelled with the finding's latest
+status (and the latest note is quoted). Every quote stays exact.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Sequence
 
 from assistant.answering.question import without_clause_numbers
+from assistant.answering.quotes import (
+    _ANNOUNCES,
+    SECTION_MAX_CHARS,
+    SECTION_MAX_ITEMS,
+    Context,
+    Pick,
+    announced,
+    leads_list,
+    list_intros,
+    section_items,
+    section_runs,
+)
 from assistant.core.text import tokens
 from assistant.core.types import Answer, Chunk, Citation, Statement
 from assistant.core.units import sectioned_units, statement_units
@@ -22,49 +34,12 @@ MAX_STATEMENTS = 12
 MAX_QUOTE_CHARS = 2600
 MIN_DOCUMENT_SHARE = 0.8  # of the best quote's score a document's best quote must reach to be quoted
 RESTATED = 0.6  # share of terms two quotes from different documents have in common when one restates the other
-SECTION_MAX_ITEMS = 8
-SECTION_MAX_CHARS = 1800
 _REQUIREMENT = re.compile(r"\b(must|should|shall|need(?:s)? to|has to|have to|required?|requirements?|obliged|expect(?:ed)?|"
                           r"say about|cover|include|contain|standard|clauses?)\b", re.I)
 _LIST = re.compile(r"^\s*(?:list|name|give|show|enumerate)\b|\b(?:which|what) (?:are|were) (?:the|all|our)\b|\ball (?:the )?\w+s\b", re.I)
-# A sentence that announces the list after it: "follows the same ten steps.", "must include the following:".
-_ANNOUNCES = re.compile(r":\s*$|\b(?:the following|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)"
-                        r"(?:\s+[\w-]+)?\s+(?:steps|stages|phases|items|elements|points|criteria|parts|principles|rules|"
-                        r"questions|conditions|documents|checks|areas|requirements|categories|types|ways))\b", re.I)
-# A question whose answer spans documents: "which of our signed contracts ...", "do all vendors ...".
 _ACROSS = re.compile(r"\b(?:which|what|all|every|each|any|both|none)\b(?:\s+of)?(?:\s+(?:our|the|its|their))?(?:\s+[\w-]+){0,3}?"
                      r"\s+(?:contracts|agreements|vendors|suppliers|providers|documents|templates)\b", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
-
-
-@dataclass
-class Pick:
-    """One quote: ``chunk.text[start:end]``, with the score it was chosen by."""
-
-    chunk: Chunk
-    start: int
-    end: int
-    score: float
-    section: str = ""  # the heading the quote sits under
-    note: str = ""  # shown after the quote (e.g. a superseded finding status)
-    latest_for: list[str] = field(default_factory=list)  # finding ids whose latest record this quote is
-
-    @property
-    def key(self) -> tuple[str, int]:
-        """Where the quote starts in its document (overlapping chunks can hold the same sentence)."""
-        return self.chunk.source, self.chunk.start + self.start
-
-
-class Context(Protocol):
-    """What composition may look up beyond the retrieved chunks (all of it limited to the asker's role)."""
-
-    def document_chunks(self, source: str) -> list[Chunk]: ...
-
-    def finding(self, finding_id: str) -> dict[str, Any] | None: ...
-
-    def finding_chunk(self, source: str, finding_id: str) -> Chunk | None: ...
-
-    def finding_ids(self) -> list[str]: ...
 
 
 def doc_kind(chunk: Chunk) -> str:
@@ -84,46 +59,6 @@ def _authority(chunk: Chunk) -> int:
     return {"guidance": 1, "audit": 3}.get(chunk.doc_type, 4)
 
 
-def section_items(ctx: Context, source: str, section: str) -> list[Pick]:
-    """Every clause or list item under ``section`` in the document, in order (each quoted once)."""
-    return [p for run in section_runs(ctx, source, section) for p in run]
-
-
-def section_runs(ctx: Context, source: str, section: str) -> list[list[Pick]]:
-    """The clauses or list items under ``section``, in order, as runs: prose between two items ends a run."""
-    runs: list[list[Pick]] = [[]]
-    seen: set[int] = set()
-    for c in ctx.document_chunks(source):
-        for u, sec in sectioned_units(c.text, c.section):
-            at = c.start + u.start
-            if sec != section or at in seen:
-                continue
-            seen.add(at)
-            last = runs[-1][-1] if runs[-1] else None
-            if not u.item:
-                rule = not c.text[u.start:u.end].strip(" |:-")  # a table's header rule: "|---|---|"
-                if not (u.heading or rule) and last and at >= last.chunk.start + last.end:
-                    runs.append([])
-                continue
-            if last and at < last.chunk.start + last.end:
-                # the last item ran to its chunk's end and swallowed the start of this one ("... section). 7."):
-                # it ends where this one begins, and this one comes whole from the next chunk
-                cut = at - last.chunk.start
-                if last.end != len(last.chunk.text) or cut <= last.start:
-                    continue
-                last.end = last.start + len(last.chunk.text[last.start:cut].rstrip())
-            runs[-1].append(Pick(c, u.start, u.end, 0.0, sec))
-    return [r for r in runs if r]
-
-
-def _leads_list(p: Pick) -> bool:
-    """Whether ``p`` is prose that a list follows at once ("Approval depends on the value and tier." + its table)."""
-    units = sectioned_units(p.chunk.text, p.chunk.section)
-    here = [u for u, _ in units if u.start <= p.start < u.end]
-    after = [(u, sec) for u, sec in units if u.start >= p.end]
-    return bool(here and after) and not here[0].item and after[0][0].item and after[0][1] == p.section
-
-
 def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> list[Pick]:
     """When a section answers (two quotes from it, or a list/requirement question), quote all its clauses."""
     if ctx is None or not picks:
@@ -141,13 +76,12 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
         top = max(p.score for p in members)
         # a quote that announces the list after it ("follows the same ten steps.", "weighted as follows.") is
         # answered by that list, whole: its items rank with the announcing quote
-        leads = [p for p in members if _ANNOUNCES.search(p.chunk.text[p.start:p.end]) or _leads_list(p)]
+        leads = [p for p in members if _ANNOUNCES.search(p.chunk.text[p.start:p.end]) or leads_list(p)]
         if leads:
             runs = section_runs(ctx, *key)
             for lead in leads:
-                end = lead.chunk.start + lead.end
-                run = next((r for r in runs if r[0].chunk.start + r[0].start >= end), [])
-                if 2 <= len(run) <= MAX_STATEMENTS - 1 and sum(p.end - p.start for p in run) <= SECTION_MAX_CHARS:
+                run = announced(runs, lead)
+                if 1 <= len(run) <= MAX_STATEMENTS - 1 and sum(p.end - p.start for p in run) <= SECTION_MAX_CHARS:
                     _add(out, run, top)
             continue
         if not (key in best and wants_all) and len(members) < 2:
@@ -271,15 +205,17 @@ def _budget(picks: list[Pick]) -> list[Pick]:
                    for s in standard)
 
     again = [p for p in ranked if restates(p)]
-    out, chars, seen = [], 0, set()
+    out, chars, seen, counted = [], 0, set(), 0
     for p in [p for p in ranked if p not in again] + again:
         n = p.end - p.start
-        if p.key in seen or len(out) >= MAX_STATEMENTS or (out and chars + n > MAX_QUOTE_CHARS):
+        if p.key in seen or (counted >= MAX_STATEMENTS and not p.intro) or (out and chars + n > MAX_QUOTE_CHARS):
             continue
         seen.add(p.key)
         out.append(p)
         chars += n
-    return out
+        counted += not p.intro
+    # an introduction whose list did not fit whole is left out ("The audit covered three areas:" before one of them)
+    return [p for p in out if not p.intro or p.items <= seen]
 
 
 def _focused(picks: list[Pick], question: str) -> list[Pick]:
@@ -312,7 +248,7 @@ def compose(question: str, picks: list[Pick], ctx: Context | None = None, lead: 
     """(answer text, citations, statements, the chunks quoted) for the chosen quotes. ``lead``: a sentence
     put before the one naming the documents; ``fixed``: quotes given exactly, first in the budget, with no
     section, finding record or latest-status quotes added for them (the finding register's record lines)."""
-    picks = _budget(list(fixed) + _focused(latest_findings(finding_records(complete_sections(picks, question, ctx)), ctx), question))
+    picks = _budget(list(fixed) + _focused(latest_findings(finding_records(list_intros(complete_sections(picks, question, ctx), ctx)), ctx), question))
     groups: dict[str, list[Pick]] = {}
     for p in sorted(picks, key=lambda p: -p.score):
         groups.setdefault(p.chunk.source, []).append(p)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from assistant.answering.question import expected_type, provides, value_words, without_clause_numbers
-from assistant.answering.compose import Context, Pick, composed_answer
+from assistant.answering.compose import composed_answer
+from assistant.answering.quotes import Context, Pick
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
 from assistant.core.units import sectioned_units
 from assistant.core.text import tokens

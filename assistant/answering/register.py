@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from assistant.answering.compose import Context, Pick, composed_answer, record_line
+from assistant.answering.compose import composed_answer, record_line
+from assistant.answering.quotes import Context, Pick
 from assistant.core.findings import SEVERITIES, SEVERITY_RANK, select
 from assistant.core.text import named_in, tokens
 from assistant.core.types import Answer, Chunk
