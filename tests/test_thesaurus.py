@@ -45,3 +45,18 @@ def test_ingest_reports_a_broken_thesaurus_then_uses_the_fixed_one(tmp_path, cor
     assert with_.signals["best_cover"] == 1.0  # ...and the sentence that uses it covers it with the rest
     # a process that was already serving reads the edited file on its next question, without a restart
     assert "disruption" in replica.retriever.corpus.expanded(QUESTION)
+
+
+def test_a_phrasal_key_is_matched_with_its_small_words_on_the_real_parts(tmp_path, corpus_dir, embedder):
+    from assistant.api import Assistant
+
+    for name, text in NOTES.items():
+        (corpus_dir / name).write_text(text, encoding="utf-8")
+    (corpus_dir / "synonyms.yaml").write_text("version: 1\nsynonyms:\n  go down: [disruption]\n", encoding="utf-8")
+    a = Assistant.from_settings(make_settings(tmp_path, corpus_dir), embedder=embedder)
+    assert a.ingest(show_bar=False).ok
+    asked = "How quickly is payroll working again after the system went down?"
+    assert "disruption" in a.retriever.corpus.expanded(asked)  # "went down" is "go down"
+    assert a.search(asked, k=1)[0].source == "continuity.md"
+    assert a.ask(asked).signals["best_cover"] == 1.0  # the sentence about a disruption covers "went down"
+    assert "disruption" not in a.retriever.corpus.expanded("Where do visitors go to sign in?")  # "go" alone is not "go down"

@@ -38,7 +38,7 @@ def test_repeated_keys_merge_their_phrases():
     ({"version": 2, "synonyms": {}}, "'version' must be 1"),
     ({"version": 1, "synonyms": {}, "extra": 1}, "unknown top-level key"),
     ({"version": 1, "synonyms": ["outage"]}, "must map a phrase"),
-    ({"version": 1, "synonyms": {"the": ["disruption"]}}, "only stop words"),
+    ({"version": 1, "synonyms": {"the": ["disruption"]}}, "one stop word or none"),
     ({"version": 1, "synonyms": {"outage": []}}, "one or more phrases"),
     ({"version": 1, "synonyms": {"outage": [3]}}, "one or more phrases"),
 ])
@@ -108,3 +108,16 @@ def test_a_thesaurus_phrase_the_documents_do_not_use_changes_nothing():
     s = "Critical services are restored in order of priority."
     t = parse({"version": 1, "synonyms": {"outage": ["blackout period"]}})
     assert _signals(q, s, t.matches(q)) == _signals(q, s)
+
+
+def test_a_phrase_whose_small_words_carry_its_meaning_is_matched_with_them():
+    t = parse({"version": 1, "synonyms": {"go down": ["disruption"], "own up to": ["notify"], "hand over": ["subcontract"],
+                                         "outage": ["disruption"]}})
+    assert t.matches("If the payroll system goes down, who do we call?") == {"goe": ["disruption"]}  # the question's own stem
+    assert t.matches("It went down.") == {"went": ["disruption"]}
+    assert t.matches("Where do we go for help?") == {}  # "go" alone is not "go down"
+    assert t.matches("How soon must a vendor own up to a leak?") == {"own up to": ["notify"]}  # stop words only
+    assert "subcontract" in t.expand("Can they hand over our work?") and t.expand("Hand me the report.") == "Hand me the report."
+    assert t.matches("an outage") == {"outag": ["disruption"]} or t.matches("an outage")  # ordinary keys as before
+    with pytest.raises(ThesaurusError, match="one stop word or none"):
+        parse({"version": 1, "synonyms": {"up": ["disruption"]}})

@@ -27,16 +27,41 @@ log = logging.getLogger(__name__)
 FILE_NAME = "synonyms.yaml"
 
 
+# Irregular forms of the verbs everyday phrases are built on ("the system went down", "they took on staff"): the
+# stemmer leaves them apart from the base form, so phrasal keys and questions are matched on the base form.
+_IRREGULAR = {form: base for base, forms in {
+    "go": "goes went gone", "take": "took taken", "give": "gave given", "get": "got gotten", "come": "came",
+    "bring": "brought", "keep": "kept", "hold": "held", "hang": "hung", "run": "ran", "sell": "sold", "pay": "paid",
+    "fall": "fell fallen", "tell": "told", "send": "sent", "throw": "threw thrown", "leave": "left", "find": "found",
+    "break": "broke broken", "draw": "drew drawn", "stand": "stood", "speak": "spoke spoken", "think": "thought",
+    "buy": "bought", "catch": "caught", "lay": "laid", "lose": "lost", "make": "made",
+    "do": "does did done",
+}.items() for form in forms.split()}
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())  # the words ``tokens`` reads, one stem each with stop words kept
+
+
+def _phrasal_stems(words: list[str]) -> list[str]:
+    """The stems of ``words`` with their stop words kept and irregular verb forms read as their base form."""
+    return tokens(" ".join(_IRREGULAR.get(w, w) for w in words), keep_stopwords=True)
+
+
 class ThesaurusError(ValueError):
     """A thesaurus file that cannot be used; the message names the file and the entry."""
 
 
 @dataclass(frozen=True)
 class Thesaurus:
-    """Everyday phrase (as its stems, stop words removed) -> the documents' phrases for it."""
+    """Everyday phrase (as its stems, stop words removed) -> the documents' phrases for it.
+
+    ``phrasal``: the phrases whose small words carry the meaning ("go down", "hand over", "own up to"), keyed by all
+    their stems: they are matched against the question's words with its stop words kept ("go" alone means nothing)."""
 
     entries: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
+    phrasal: frozenset[tuple[str, ...]] = frozenset()
     # the phrases by their first stem, so matching looks up each word of a question once
     _by_first: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -53,11 +78,20 @@ class Thesaurus:
         if not self.entries:
             return {}
         stems = tokens(text)
+        used = {(key, key) for i, stem in enumerate(stems) for key in self._by_first.get(stem, ())
+                if key not in self.phrasal and tuple(stems[i:i + len(key)]) == key}
+        if self.phrasal:  # matched on every word, each read as its base form ("went" as "go")
+            words = _words(text)
+            full = _phrasal_stems(words)
+            # a phrasal match stands for the question's own words that are not stop words ("went" of "went down"),
+            # or, when all of them are ("own up to"), for itself
+            used |= {(key, tuple(tokens(" ".join(words[i:i + len(key)]))) or (" ".join(key),))
+                     for i, stem in enumerate(full) for key in self._by_first.get(stem, ())
+                     if key in self.phrasal and tuple(full[i:i + len(key)]) == key}
         found: dict[str, list[str]] = {}
-        used = [key for i, stem in enumerate(stems) for key in self._by_first.get(stem, ())
-                if tuple(stems[i:i + len(key)]) == key]
-        for key in sorted(set(used), key=list(self.entries).index):  # in the file's order
-            for stem in key:
+        order = {key: n for n, key in enumerate(self.entries)}
+        for key, marks in sorted(used, key=lambda u: order[u[0]]):  # in the file's order
+            for stem in marks:
                 found.setdefault(stem, [])
                 found[stem] += [t for t in self.entries[key] if t not in found[stem]]
         return found
@@ -86,17 +120,21 @@ def parse(data: Any, where: str = "thesaurus") -> Thesaurus:
     if not isinstance(synonyms, dict):
         raise ThesaurusError(f"{where}: 'synonyms' must map a phrase to a list of phrases")
     entries: dict[tuple[str, ...], tuple[str, ...]] = {}
+    phrasal: set[tuple[str, ...]] = set()
     for key, targets in synonyms.items():
-        stems = tuple(tokens(str(key)))
-        if not stems:
-            raise ThesaurusError(f"{where}: entry {key!r} has no word to match (only stop words)")
+        stems, words = tuple(tokens(str(key))), tuple(_phrasal_stems(_words(str(key))))
+        if not stems and len(words) < 2:
+            raise ThesaurusError(f"{where}: entry {key!r} has no word to match (one stop word or none)")
+        if len(words) > len(stems):  # its small words count: "go down" is not "go"
+            phrasal.add(words)
+            stems = words
         if isinstance(targets, str):
             targets = [targets]
         if not isinstance(targets, list) or not targets or not all(isinstance(t, str) and t.strip() for t in targets):
             raise ThesaurusError(f"{where}: entry {key!r} must list one or more phrases")
         merged = entries.get(stems, ()) + tuple(t.strip() for t in targets)
         entries[stems] = tuple(dict.fromkeys(merged))
-    return Thesaurus(entries, where)
+    return Thesaurus(entries, where, frozenset(phrasal))
 
 
 def load(path: Path | str) -> Thesaurus:
