@@ -70,3 +70,11 @@ def test_character_scoring():
     p, r = score([("a", 0, 10), ("a", 5, 15)], [("a", 10, 20)])
     assert p == pytest.approx(5 / 15) and r == pytest.approx(0.5)
     assert score([("b", 0, 10)], [("a", 0, 10)]) == (0.0, 0.0)
+
+
+def test_wont_is_will_not_and_not_the_past_of_win():
+    from assistant.core.text import tokens
+
+    assert tokens("The supplier won't budge.") == tokens("The supplier will not budge.") == ["supplier", "budg"]
+    assert tokens("The supplier won\u2019t pay.") == ["supplier", "pay"]  # a typographic apostrophe too
+    assert "won" in tokens("Bluepeak won the tender.")

@@ -18,6 +18,7 @@ STOPWORDS = frozenset(
     + "s t ve ll re d m don doesn didn isn aren wasn weren couldn shouldn wouldn hasn haven hadn mustn".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
+_WONT = re.compile(r"\bwon['\u2019]t\b")
 # A sentence ends at . ! ? or ; followed by spaces and a capital, digit, quote or bracket.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[ \t]+(?=[\"'(\[]?[A-Z0-9])")
 
@@ -50,7 +51,10 @@ def _stem_cached(w: str) -> str:
 
 
 def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
-    words = _WORD.findall(text.lower())
+    low = text.lower()
+    if "won" in low:  # "won't" is "will not" (stop words), not the past of "win" ("won" + "t")
+        low = _WONT.sub("will not", low)
+    words = _WORD.findall(low)
     get = _STEMS.get
     if keep_stopwords:
         return [get(w) or _stem_cached(w) for w in words]

@@ -49,7 +49,7 @@ from assistant.retrieval.spans import UNIT_ARRAYS, unit_table
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 2: the span search's unit table; 3: currency names tokenise as their ISO codes
+FORMAT = 4  # 2: the span search's unit table; 3: currency names tokenise as their ISO codes; 4: "won't" as "will not"
 KEEP = 2  # snapshots kept per collection: the newest, and the one before for readers still mapping it
 _BM25 = ("data", "indices", "indptr", "idf")
 
