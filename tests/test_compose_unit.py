@@ -256,3 +256,18 @@ def test_an_introduction_is_not_counted_in_the_budget_and_is_dropped_when_its_li
     finally:
         compose.MAX_STATEMENTS = short
     assert intro not in kept and picks[4] in kept
+
+
+def test_a_definitions_section_is_completed_only_for_a_question_about_what_a_term_means():
+    from assistant.answering.compose import complete_sections
+    from assistant.answering.quotes import Pick
+
+    text = ("### 1. Definitions used in these clauses\n\n1.1 \"Breach\" means a breach of security of personal data.\n\n"
+            "1.2 \"PHI\" means protected health information.\n\n1.3 \"Business Day\" means a weekday in Ireland.\n")
+    chunks = _chunks_of(text, len(text), overlap=0)
+    section = "1. Definitions used in these clauses"
+    picks = [Pick(chunks[0], text.index(c), text.index(c) + len(c), 1.0, section)
+             for c in ('1.1 "Breach" means a breach of security of personal data.', '1.2 "PHI" means protected health information.')]
+    assert complete_sections(list(picks), "How soon must a breach of PHI be reported?", _Doc(chunks)) == picks
+    completed = complete_sections(list(picks), "What does PHI mean in these clauses?", _Doc(chunks))
+    assert [p.chunk.text[p.start:p.end][:3] for p in completed] == ["1.1", "1.2", "1.3"]

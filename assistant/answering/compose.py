@@ -39,6 +39,9 @@ _REQUIREMENT = re.compile(r"\b(must|should|shall|need(?:s)? to|has to|have to|re
 _LIST = re.compile(r"^\s*(?:list|name|give|show|enumerate)\b|\b(?:which|what) (?:are|were) (?:the|all|our)\b|\ball (?:the )?\w+s\b", re.I)
 _ACROSS = re.compile(r"\b(?:which|what|all|every|each|any|both|none)\b(?:\s+of)?(?:\s+(?:our|the|its|their))?(?:\s+[\w-]+){0,3}?"
                      r"\s+(?:contracts|agreements|vendors|suppliers|providers|documents|templates)\b", re.I)
+# A section of defined terms, and a question that asks what a term means (only then is the whole section the answer).
+_DEFINITIONS = re.compile(r"^\W*(?:\d+(?:\.\d+)*\.?\s+)?(?:definitions?|defined terms|glossary)\b", re.I)
+_ASKS_MEANING = re.compile(r"\b(?:mean(?:s|ing|t)?|defin\w*|stands? for|glossary|terms?)\b", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s+|\|\s*)")
 
 
@@ -74,6 +77,8 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
         best.add(max(standard, key=lambda g: max(p.score for p in groups[g])))
     for key, members in groups.items():
         top = max(p.score for p in members)
+        if _DEFINITIONS.search(key[1]) and not _ASKS_MEANING.search(question):
+            continue  # defined terms share the question's words but say what a word means, not what is required
         # a quote that announces the list after it ("follows the same ten steps.", "weighted as follows.") is
         # answered by that list, whole: its items rank with the announcing quote
         leads = [p for p in members if _ANNOUNCES.search(p.chunk.text[p.start:p.end]) or leads_list(p)]
