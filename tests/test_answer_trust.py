@@ -256,6 +256,13 @@ def test_a_clause_that_announces_a_list_comes_with_its_items_and_an_item_with_it
     exact(kb, ans)
 
 
+def test_a_definitions_section_is_not_completed_for_a_question_that_does_not_ask_what_a_term_means(kb):
+    ans = kb.ask("What does the SLA schedule say about measuring service levels each month?", role="staff")
+    assert not ans.refused
+    defined = [c.quote for c in ans.citations if c.source == "contracts/sla-schedule-template.md" and " means " in c.quote]
+    assert len(defined) < 5 and not any('"Business Day"' in q for q in defined), defined  # five in the section
+
+
 def test_a_scenario_is_answered_from_the_right_section(kb):
     ans = kb.ask("A vendor employee who worked on our account has left. How quickly must the vendor remove their access?",
                  role="manager")
