@@ -134,7 +134,7 @@ def list_intros(picks: list[Pick], ctx: Context | None) -> list[Pick]:
         key = (p.chunk.source, p.section)
         if key not in runs_of:
             runs_of[key] = section_runs(ctx, *key)
-        intro = _intro(runs_of[key], p, ctx)
+        intro = _intro(runs_of[key], p)
         if intro is not None and intro.key not in have:
             intro.score, intro.intro = p.score, True
             out.append(intro)
@@ -152,7 +152,9 @@ def list_intros(picks: list[Pick], ctx: Context | None) -> list[Pick]:
     return out
 
 
-def _intro(runs: list[list[Pick]], p: Pick, ctx: Context) -> Pick | None:
+def _intro(runs: list[list[Pick]], p: Pick) -> Pick | None:
+    """What introduces the list item ``p``: the clause it is nested under, or the prose before its list, when that ends
+    in a colon; None otherwise."""
     at = p.chunk.start + p.start
     for run in runs:
         starts = [q.chunk.start + q.start for q in run]
