@@ -161,8 +161,9 @@ def page(browser, app_server):
     context.set_default_timeout(30_000)
     p = context.new_page()
     p.goto(app_server.url)
-    p.wait_for_selector("#chatbot")
-    p.wait_for_selector("#status-line")  # page-load event done: role, stats, findings filled in
+    # the first load of a page on a busy shared machine can take longer than one step of a test may
+    p.wait_for_selector("#chatbot", timeout=60_000)
+    p.wait_for_selector("#status-line", timeout=60_000)  # page-load event done: role, stats, findings filled in
     try:
         yield p
     finally:
