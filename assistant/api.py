@@ -15,6 +15,7 @@ import numpy as np
 
 from assistant.answering import guard, verify
 from assistant.answering.answerability import Answerability, Evidence, features
+from assistant.answering.compose import composed_answer
 from assistant.answering.conversation import rewrite, user_turns
 from assistant.answering.extractive import (
     Candidate,
@@ -30,6 +31,7 @@ from assistant.answering.register import (
     absent_audits,
     finding_query,
     matching,
+    quiet_audits,
     register_answer,
 )
 from assistant.core.access import audiences_for
@@ -231,9 +233,17 @@ class Assistant:
         # as such, whatever other years' notes say
         # (only a question that asks for a year's findings looks at the list of audits)
         asks_year = fq is not None and bool(fq.raised) and not listed
-        absent = absent_audits(fq, self.retriever.corpus.audits_for(routing.filters.audiences)) if asks_year else None
+        audits = self.retriever.corpus.audits_for(routing.filters.audiences) if asks_year else []
+        absent = absent_audits(fq, audits) if asks_year else None
+        # ... and a year whose audits raised no finding is answered as such, with what its notes say
+        quiet = quiet_audits(fq, audits) if asks_year and not absent else None
         if absent:
             ans = refusal(question, chunks, "not_in_knowledge_base", text=absent, backend=self.settings.answer_backend)
+        elif quiet:
+            ans = (composed_answer(routing.query, chunks, picks_of(chosen, chunks), lookup, lead=quiet) if chosen else
+                   Answer(question=question, text=quiet, citations=[], sources=list(chunks), refused=False, backend="extractive"))
+            for line in ans.text.splitlines(keepends=True):
+                yield line
         elif not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):
             ans = refusal(question, chunks, "not_in_knowledge_base", backend=self.settings.answer_backend)
         elif self.chat_model is not None and not from_register:  # the register's answer needs no LLM

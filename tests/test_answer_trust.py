@@ -122,6 +122,17 @@ def test_the_audits_of_a_year_are_listed_from_the_register(kb):
     exact(kb, ans)
 
 
+def test_a_year_whose_audits_raised_no_finding_leads_with_that_and_not_with_older_findings(kb):
+    register = kb.retriever.corpus.findings_for(None)
+    assert not any(r["vendor"] == "Northwind" and r["first_date"].startswith("2025") for r in register.values())
+    ans = kb.ask("Which findings were raised at Northwind in 2025?", role="auditor")
+    assert not ans.refused
+    lead = ans.text.splitlines()[0]
+    assert "no Northwind finding first raised in 2025" in lead and "2025-04-15" in lead  # its 2025 note, a follow-up
+    assert "match:" not in lead  # no finding of another year listed as if raised then
+    exact(kb, ans)
+
+
 def test_what_is_still_open_at_a_vendor_is_listed_from_the_register_without_the_word_finding(kb):
     register = kb.retriever.corpus.findings_for(None)
     for question, status in (("What has Ledgerline still not sorted out?", "open"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.register import FindingQuery, absent_audits, finding_query
+from assistant.answering.register import FindingQuery, absent_audits, finding_query, quiet_audits
 from assistant.core.findings import current_findings
 from assistant.retrieval.filters import Filters
 from tests.fakes import fake_assistant
@@ -391,3 +391,19 @@ def test_with_an_llm_backend_a_register_answer_is_still_the_registers(assistant)
     ans = llm.ask("How many findings are still open?", role="auditor")
     # the gate did not judge sentences for it, so no LLM is asked to answer from them
     assert ans.text.startswith("1 finding in the audit register match: ZZ-2 (") and chat.prompts == []
+
+
+def test_a_year_whose_audits_raised_no_finding_is_said_to_have_raised_none():
+    # (the caller asks only when the register lists nothing for the question)
+    text = quiet_audits(FindingQuery(["X"], raised={"2025"}), AUDITS)
+    assert text and "no X finding first raised in 2025" in text and "*X follow-up 2025*, 2025-02-01" in text and "Y audit" not in text
+    # no audit of that year (absent_audits answers), no year, or a narrower question (a subject, a severity): not said
+    assert quiet_audits(FindingQuery(["Y"], raised={"2024"}), AUDITS) is None
+    assert quiet_audits(FindingQuery(["X"]), AUDITS) is None and quiet_audits(None, AUDITS) is None
+    assert quiet_audits(FindingQuery(["X"], severities=["critical"], raised={"2025"}), AUDITS) is None
+    assert quiet_audits(FindingQuery(["X"], raised={"2025"}, topic={"leaver"}), AUDITS) is None
+
+
+def test_a_year_after_words_between_it_and_raised_is_still_the_year_raised():
+    fq = finding_query("Which findings were raised at Northwind in 2025?", Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and fq.raised == {"2025"} and not fq.topic  # not "2025" as a subject to match

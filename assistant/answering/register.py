@@ -36,7 +36,7 @@ _SEVERITY = re.compile(
     re.I,
 )
 _YEAR = r"((?:19|20)\d\d)"
-_RAISED = re.compile(rf"\b(?:raised?|found|reported|identified|opened|issued|recorded)\s+(?:in|during)\s+{_YEAR}\b"
+_RAISED = re.compile(rf"\b(?:raised?|found|reported|identified|opened|issued|recorded)\s+(?:[\w'-]+\s+){{0,3}}?(?:in|during)\s+{_YEAR}\b"
                      rf"|\b{_YEAR}\s+(?:[\w-]+(?:'s)?\s+){{0,2}}?audits?\b|\baudits?\s+(?:of|in)\s+{_YEAR}\b", re.I)
 _CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:in|during)\s+{_YEAR}\b", re.I)
 # "what did the 2024 audits find?", "what did Meridian's audit turn up?": the findings, asked without the word
@@ -186,6 +186,22 @@ def absent_audits(fq: FindingQuery | None, audits: Sequence[dict[str, str]]) -> 
         dated = ", ".join(held[:-1]) + " and " + held[-1] if len(held) > 1 else "".join(held) or "without a date"
         text += f" It holds {len(docs)} {whose}audit notes, dated {dated}."
     return text
+
+
+def quiet_audits(fq: FindingQuery | None, audits: Sequence[dict[str, str]]) -> str | None:
+    """What the register says when a vendor's audits of the year asked raised no finding ("what did the 2025 Northwind
+    audits find?": its 2025 note only followed up earlier findings), for a question that selects by nothing else;
+    None otherwise (no year asked, other selectors, or no audit of that year: ``absent_audits``)."""
+    if fq is None or not fq.raised or fq.one or fq.ids or fq.topic or fq.statuses or fq.severities or fq.closed:
+        return None
+    docs = [d for d in audits if (not fq.vendors or d.get("vendor") in fq.vendors) and d.get("date", "")[:4] in fq.raised]
+    if not docs:
+        return None
+    whose = " or ".join(fq.vendors) + " " if fq.vendors else ""
+    years = " or ".join(sorted(fq.raised))
+    dated = "; ".join(f"*{d['title']}*, {d['date']}" for d in docs[:5]) + (f"; {len(docs) - 5} more" if len(docs) > 5 else "")
+    return (f"The audit register holds no {whose}finding first raised in {years}: the {whose}audit notes of {years} "
+            f"raised no new findings ({dated}).")
 
 
 def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context,
