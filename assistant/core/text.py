@@ -50,15 +50,20 @@ def _stem_cached(w: str) -> str:
     return s
 
 
-def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
+def words(text: str) -> list[str]:
+    """The words of ``text`` that ``tokens`` stems, in order, stop words included (lower case)."""
     low = text.lower()
     if "won" in low:  # "won't" is "will not" (stop words), not the past of "win" ("won" + "t")
         low = _WONT.sub("will not", low)
-    words = _WORD.findall(low)
+    return _WORD.findall(low)
+
+
+def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
+    found = words(text)
     get = _STEMS.get
     if keep_stopwords:
-        return [get(w) or _stem_cached(w) for w in words]
-    return [get(w) or _stem_cached(w) for w in words if w not in STOPWORDS]
+        return [get(w) or _stem_cached(w) for w in found]
+    return [get(w) or _stem_cached(w) for w in found if w not in STOPWORDS]
 
 
 def named_in(text: str, names: Iterable[str]) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import yaml
 
-from assistant.core.text import tokens
+from assistant.core.text import tokens, words
 
 log = logging.getLogger(__name__)
 FILE_NAME = "synonyms.yaml"
@@ -39,13 +39,9 @@ _IRREGULAR = {form: base for base, forms in {
 }.items() for form in forms.split()}
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())  # the words ``tokens`` reads, one stem each with stop words kept
-
-
-def _phrasal_stems(words: list[str]) -> list[str]:
-    """The stems of ``words`` with their stop words kept and irregular verb forms read as their base form."""
-    return tokens(" ".join(_IRREGULAR.get(w, w) for w in words), keep_stopwords=True)
+def _phrasal_stems(found: list[str]) -> list[str]:
+    """The stems of ``found`` (``words``, one stem each) with stop words kept and irregular verb forms read as their base."""
+    return tokens(" ".join(_IRREGULAR.get(w, w) for w in found), keep_stopwords=True)
 
 
 class ThesaurusError(ValueError):
@@ -62,12 +58,15 @@ class Thesaurus:
     entries: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
     phrasal: frozenset[tuple[str, ...]] = frozenset()
-    # the phrases by their first stem, so matching looks up each word of a question once
+    # the plain and the phrasal phrases by their first stem, so matching looks up each word of a question once
     _by_first: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _phrasal_first: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _order: dict[tuple[str, ...], int] = field(default_factory=dict, init=False, repr=False, compare=False)  # file order
 
     def __post_init__(self) -> None:
-        for key in self.entries:
-            self._by_first.setdefault(key[0], []).append(key)
+        for n, key in enumerate(self.entries):
+            (self._phrasal_first if key in self.phrasal else self._by_first).setdefault(key[0], []).append(key)
+            self._order[key] = n
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -79,18 +78,17 @@ class Thesaurus:
             return {}
         stems = tokens(text)
         used = {(key, key) for i, stem in enumerate(stems) for key in self._by_first.get(stem, ())
-                if key not in self.phrasal and tuple(stems[i:i + len(key)]) == key}
-        if self.phrasal:  # matched on every word, each read as its base form ("went" as "go")
-            words = _words(text)
-            full = _phrasal_stems(words)
+                if tuple(stems[i:i + len(key)]) == key}
+        if self._phrasal_first:  # matched on every word, each read as its base form ("went" as "go")
+            asked = words(text)
+            full = _phrasal_stems(asked)
             # a phrasal match stands for the question's own words that are not stop words ("went" of "went down"),
             # or, when all of them are ("own up to"), for itself
-            used |= {(key, tuple(tokens(" ".join(words[i:i + len(key)]))) or (" ".join(key),))
-                     for i, stem in enumerate(full) for key in self._by_first.get(stem, ())
-                     if key in self.phrasal and tuple(full[i:i + len(key)]) == key}
+            used |= {(key, tuple(tokens(" ".join(asked[i:i + len(key)]))) or (" ".join(key),))
+                     for i, stem in enumerate(full) for key in self._phrasal_first.get(stem, ())
+                     if tuple(full[i:i + len(key)]) == key}
         found: dict[str, list[str]] = {}
-        order = {key: n for n, key in enumerate(self.entries)}
-        for key, marks in sorted(used, key=lambda u: order[u[0]]):  # in the file's order
+        for key, marks in sorted(used, key=lambda u: self._order[u[0]]):  # in the file's order
             for stem in marks:
                 found.setdefault(stem, [])
                 found[stem] += [t for t in self.entries[key] if t not in found[stem]]
@@ -122,12 +120,12 @@ def parse(data: Any, where: str = "thesaurus") -> Thesaurus:
     entries: dict[tuple[str, ...], tuple[str, ...]] = {}
     phrasal: set[tuple[str, ...]] = set()
     for key, targets in synonyms.items():
-        stems, words = tuple(tokens(str(key))), tuple(_phrasal_stems(_words(str(key))))
-        if not stems and len(words) < 2:
+        stems, spelled = tuple(tokens(str(key))), tuple(_phrasal_stems(words(str(key))))
+        if not stems and len(spelled) < 2:
             raise ThesaurusError(f"{where}: entry {key!r} has no word to match (one stop word or none)")
-        if len(words) > len(stems):  # its small words count: "go down" is not "go"
-            phrasal.add(words)
-            stems = words
+        if len(spelled) > len(stems):  # its small words count: "go down" is not "go"
+            phrasal.add(spelled)
+            stems = spelled
         if isinstance(targets, str):
             targets = [targets]
         if not isinstance(targets, list) or not targets or not all(isinstance(t, str) and t.strip() for t in targets):
