@@ -107,18 +107,26 @@ def marker(p: Pick) -> tuple[str, int]:
 def announced(runs: list[list[Pick]], lead: Pick) -> list[Pick]:
     """The items that ``lead``, a sentence or clause announcing a list, introduces: a clause of a list ("3.2 Customer
     support contact centre:") has the items nested under it, up to its next sibling; prose has the list after it."""
-    at, end = lead.chunk.start + lead.start, lead.chunk.start + lead.end
-    for run in runs:
-        starts = [p.chunk.start + p.start for p in run]
-        if at in starts:
-            mark, nested = marker(lead), []
-            for p in run[starts.index(at) + 1:]:
-                if marker(p) == mark or _ANNOUNCES.search(p.chunk.text[p.start:p.end]):
-                    break
-                nested.append(p)
-            return nested
+    if (found := _locate(runs, lead)) is not None:
+        run, i = found
+        mark, nested = marker(lead), []
+        for p in run[i + 1:]:
+            if marker(p) == mark or _ANNOUNCES.search(p.chunk.text[p.start:p.end]):
+                break
+            nested.append(p)
+        return nested
+    end = lead.chunk.start + lead.end
     run = next((r for r in runs if r[0].chunk.start + r[0].start >= end), [])
     return run if len(run) >= 2 else []
+
+
+def _locate(runs: list[list[Pick]], p: Pick) -> tuple[list[Pick], int] | None:
+    """The run holding the item where ``p`` starts, and its place in it; None when ``p`` is no item of them."""
+    for run in runs:
+        for i, q in enumerate(run):
+            if q.key == p.key:
+                return run, i
+    return None
 
 
 def list_intros(picks: list[Pick], ctx: Context | None) -> list[Pick]:
@@ -155,20 +163,17 @@ def list_intros(picks: list[Pick], ctx: Context | None) -> list[Pick]:
 def _intro(runs: list[list[Pick]], p: Pick) -> Pick | None:
     """What introduces the list item ``p``: the clause it is nested under, or the prose before its list, when that ends
     in a colon; None otherwise."""
-    at = p.chunk.start + p.start
-    for run in runs:
-        starts = [q.chunk.start + q.start for q in run]
-        if at not in starts:
-            continue
-        mark = marker(p)
-        for q in reversed(run[:starts.index(at)]):  # the nearest item above of another kind or a shallower indent
-            if marker(q) != mark:
-                return q if q.chunk.text[q.start:q.end].rstrip().endswith(":") and marker(q)[1] <= mark[1] else None
-        first = run[0]  # the list's first item: the prose just before the list may introduce it
-        units = [(u, sec) for u, sec in sectioned_units(first.chunk.text, first.chunk.section) if u.end <= first.start]
-        if units and not units[-1][0].heading and not units[-1][0].item:
-            u, sec = units[-1]
-            if first.chunk.text[u.start:u.end].rstrip().endswith(":"):
-                return Pick(first.chunk, u.start, u.end, p.score, sec)
+    if (found := _locate(runs, p)) is None:
         return None
+    run, i = found
+    mark = marker(p)
+    for q in reversed(run[:i]):  # the nearest item above of another kind or a shallower indent
+        if marker(q) != mark:
+            return q if q.chunk.text[q.start:q.end].rstrip().endswith(":") and marker(q)[1] <= mark[1] else None
+    first = run[0]  # the list's first item: the prose just before the list may introduce it
+    units = [(u, sec) for u, sec in sectioned_units(first.chunk.text, first.chunk.section) if u.end <= first.start]
+    if units and not units[-1][0].heading and not units[-1][0].item:
+        u, sec = units[-1]
+        if first.chunk.text[u.start:u.end].rstrip().endswith(":"):
+            return Pick(first.chunk, u.start, u.end, p.score, sec)
     return None
