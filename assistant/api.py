@@ -29,6 +29,7 @@ from assistant.answering.question import question_parts
 from assistant.answering.register import (
     FindingQuery,
     absent_audits,
+    empty_selection,
     finding_query,
     matching,
     quiet_audits,
@@ -237,11 +238,19 @@ class Assistant:
         absent = absent_audits(fq, audits) if asks_year else None
         # ... and a year whose audits raised no finding is answered as such, with what its notes say
         quiet = quiet_audits(fq, audits) if asks_year and not absent else None
+        # ... and so is a selection by severity, status or year closed that holds no finding ("are any critical
+        # findings still open?"): the register records those of every finding, so an empty set is the answer
+        empty = (empty_selection(question, fq, self.retriever.corpus.findings_for(routing.filters.audiences), lookup, chunks)
+                 if fq and not (listed or absent or quiet or signals.get("live") or signals.get("future")) else None)
         if absent:
             ans = refusal(question, chunks, "not_in_knowledge_base", text=absent, backend=self.settings.answer_backend)
         elif quiet:
             ans = (composed_answer(routing.query, chunks, picks_of(chosen, chunks), lookup, lead=quiet) if chosen else
                    Answer(question=question, text=quiet, citations=[], sources=list(chunks), refused=False, backend="extractive"))
+            for line in ans.text.splitlines(keepends=True):
+                yield line
+        elif empty:
+            ans = empty
             for line in ans.text.splitlines(keepends=True):
                 yield line
         elif not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):

@@ -133,6 +133,22 @@ def test_a_year_whose_audits_raised_no_finding_leads_with_that_and_not_with_olde
     exact(kb, ans)
 
 
+def test_an_empty_selection_by_severity_and_status_is_stated_with_what_the_register_does_hold(kb):
+    register = kb.retriever.corpus.findings_for(None)
+    critical = {fid for fid, r in register.items() if r["severity"] == "critical"}
+    assert critical and all(register[fid]["status"] == "closed" for fid in critical)
+    ans = kb.ask("Is there a critical audit finding that nobody has closed yet?", role="auditor")
+    assert not ans.refused
+    lead = ans.text.splitlines()[0]
+    assert lead.startswith("The audit register holds no critical finding that is open.")
+    assert {fid for fid in register if f"{fid} (" in lead} == critical and "closed as of" in lead
+    exact(kb, ans)
+    # the findings of a year are read from "what did the auditors find ... in YEAR", asked without the word finding
+    ans = kb.ask("What problems did the auditors turn up at Meridian in 2026?", role="auditor")
+    raised = {fid for fid, r in register.items() if r["vendor"] == "Meridian" and r["first_date"].startswith("2026")}
+    assert raised and not ans.refused and {fid for fid in register if f"{fid} (" in ans.text.splitlines()[0]} == raised
+
+
 def test_what_is_still_open_at_a_vendor_is_listed_from_the_register_without_the_word_finding(kb):
     register = kb.retriever.corpus.findings_for(None)
     for question, status in (("What has Ledgerline still not sorted out?", "open"),

@@ -407,3 +407,32 @@ def test_a_year_whose_audits_raised_no_finding_is_said_to_have_raised_none():
 def test_a_year_after_words_between_it_and_raised_is_still_the_year_raised():
     fq = finding_query("Which findings were raised at Northwind in 2025?", Filters(vendor=["Northwind"]), IDS)
     assert fq is not None and fq.raised == {"2025"} and not fq.topic  # not "2025" as a subject to match
+
+
+def test_an_empty_selection_by_what_the_register_records_is_the_answer(assistant):
+    ans = assistant.ask("Are any high findings still open?", role="auditor")
+    assert not ans.refused
+    assert ans.text.splitlines()[0].startswith(
+        "The audit register holds no high finding that is open. It holds 1 high finding: ZZ-1 (Northwind, high, closed as of 2025-09-01).")
+    assert [c.source for c in ans.citations] == ["audits/northwind-2025.md"]
+    # nothing left to show once the status and severity are dropped: the statement alone
+    ans = assistant.ask("Are any low findings still open?", role="auditor")
+    assert ans.text == "The audit register holds no low finding that is open." and not ans.citations
+    ans = assistant.ask("Which findings were closed in 2024?", role="auditor")
+    assert ans.text.startswith("The audit register holds no finding recorded closed in 2024.")
+
+
+def test_an_empty_selection_by_subject_proves_nothing(assistant):
+    # the subject is matched by words: a finding about it may be worded otherwise, so the gate decides
+    ans = assistant.ask("Which findings about overtime are still open?", role="auditor")
+    assert "The audit register holds no" not in ans.text
+
+
+@pytest.mark.parametrize("question,raised,statuses,severities", [
+    ("What issues were found at Northwind during 2025?", {"2025"}, [], []),
+    ("What did the auditors find at Northwind in 2024?", {"2024"}, [], []),
+    ("Does Northwind have any open critical findings?", set(), ["open"], ["critical"]),
+])
+def test_findings_of_a_year_or_an_open_severity_are_read_from_everyday_wording(question, raised, statuses, severities):
+    fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and (fq.raised, fq.statuses, fq.severities) == (raised, statuses, severities)

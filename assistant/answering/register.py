@@ -11,7 +11,7 @@ note, so every statement stays an exact, cited quote.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from assistant.answering.compose import composed_answer, record_line
@@ -36,7 +36,7 @@ _SEVERITY = re.compile(
     re.I,
 )
 _YEAR = r"((?:19|20)\d\d)"
-_RAISED = re.compile(rf"\b(?:raised?|found|reported|identified|opened|issued|recorded)\s+(?:[\w'-]+\s+){{0,3}}?(?:in|during)\s+{_YEAR}\b"
+_RAISED = re.compile(rf"\b(?:raised?|found|finds?|uncover(?:ed|s)?|flag(?:ged|s)?|turn(?:ed|s)?\s+up|reported|identified|opened|issued|recorded)\s+(?:[\w'-]+\s+){{0,3}}?(?:in|during)\s+{_YEAR}\b"
                      rf"|\b{_YEAR}\s+(?:[\w-]+(?:'s)?\s+){{0,2}}?audits?\b|\baudits?\s+(?:of|in)\s+{_YEAR}\b", re.I)
 _CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:in|during)\s+{_YEAR}\b", re.I)
 # "what did the 2024 audits find?", "what did Meridian's audit turn up?": the findings, asked without the word
@@ -58,8 +58,10 @@ _CLOSED_ASK = re.compile(r"\b(?:ha(?:s|ve) (?:since |now |already )?been|were|wa
 # A status that selects ("closed findings", "findings that have since been resolved", "findings still
 # open"), not one asked about ("..., and have those been resolved?": each finding's status is the answer).
 _CLOSED_WORDS, _OPEN_WORDS = r"(?:closed|resolved|remediated|cleared)", r"(?:open|unresolved|outstanding|overdue)(?![\w-])"
-_STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS}))\s+(?:audit\s+)?findings\b"
-                     r"|\bfindings?\b.*?\b(?P<open3>still\s+(?:has|have|needs?)\s+to\s+(?:fix|close|resolve|remediate))\b"
+_STATUS = re.compile(rf"\b(?:(?P<closed>{_CLOSED_WORDS})|(?P<open>{_OPEN_WORDS}))\s+(?:{_SEV_LIST}\s+)?(?:audit\s+)?findings?\b"
+                     r"|\bfindings?\b.*?\b(?P<open3>still\s+(?:has|have|needs?)\s+to\s+(?:fix|close|resolve|remediate)"
+                     # "a finding that nobody has closed yet", "findings not yet resolved"
+                     r"|(?:not|nobody|no one|never)\b[^?.]{0,20}?\b(?:closed|fixed|resolved|remediated|sorted out))\b"
                      rf"|\bfindings?\s+(?:that\s+|which\s+)?(?:\w+\s+){{0,3}}?(?:(?P<closed2>{_CLOSED_WORDS})|(?P<open2>{_OPEN_WORDS}))", re.I)
 # Whether something was put right, asked of the past: "did Harborview fix ...?", "has Ledgerline sorted out ...?"
 # ("close" is left out: "did Bluepeak close its grievance channel?" asks whether the channel was shut)
@@ -82,18 +84,18 @@ _OTHER_ASK = re.compile(r"\b(?:why|how(?!\s+(?:severe|serious))|what(?!(?:'s|\s+
 # Which stand out: the most severe of the findings selected ("which Harborview finding is the most serious?")
 _WORST = re.compile(r"\b(?:worst|gravest|biggest|most (?:serious|severe|critical|significant|important)|"
                     r"highest[- ](?:rated|severity|risk))\b", re.I)
-_SET = re.compile(r"\b(?:which|list|show|all|every|each|how many|any|what (?:audit |vendor )?findings)\b", re.I)
+_SET = re.compile(r"\b(?:which|list|show|all|every|each|how many|any|what (?:audit |vendor )?findings|(?:is|was) there an?)\b", re.I)
 # Words that select or describe findings in general; any other content word ("findings about
 # encryption") narrows the set by topic.
 _REGISTER_WORDS = frozenset(tokens(
     " ".join(SEVERITIES) + " finding audit audits audited auditor auditors internal vendor vendors supplier suppliers raised raise"
     " rated rating severity status open opened closed resolved remediated cleared still remain remaining outstanding overdue"
     " unresolved list show every each many which what any date current currently latest across"
-    " identified found reported recorded issued year years since now yet so far ever had have been has need needs fix"
+    " identified found find finds reported recorded issued year years since now yet so far ever had have been has need needs fix"
     " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"
     " first originally initially come came out arose arise turn turned up uncover uncovered flag flagged"
     " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
-    " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not"
+    " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not nobody never anyone"
     # how many or which stand out, not what about: "in total", "the worst thing the audit found"
     " total overall altogether worst gravest biggest highest significant important most main thing things one ones"))
 
@@ -133,7 +135,9 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     word = _FINDINGS.search(question)
     # (or, at a vendor the question names, one finding whose owner, severity, status or dates are asked: "who
     # owns Meridian's test-data issue?")
-    other = None if word or not (_AUDITISH.search(question) or filters.vendor and attribute) else _OTHER_NAMES.search(question)
+    # ... or "issues found in 2025": what was found in a year is what the audits of that year found)
+    other = (None if word or not (_AUDITISH.search(question) or _RAISED.search(question) or filters.vendor and attribute)
+             else _OTHER_NAMES.search(question))
     found = not word and _AUDIT_FOUND.search(own)
     status_ask = not (word or other) and bool(filters.vendor) and (_OPEN_ASK.search(question) or _CLOSED_ASK.search(question))
     # whether a vendor the question names put right one thing the question describes, or who there answers for it,
@@ -202,6 +206,55 @@ def quiet_audits(fq: FindingQuery | None, audits: Sequence[dict[str, str]]) -> s
     dated = "; ".join(f"*{d['title']}*, {d['date']}" for d in docs[:5]) + (f"; {len(docs) - 5} more" if len(docs) > 5 else "")
     return (f"The audit register holds no {whose}finding first raised in {years}: the {whose}audit notes of {years} "
             f"raised no new findings ({dated}).")
+
+
+def _selection(fq: FindingQuery, many: bool = False) -> str:
+    """The findings a query selects, in words: "critical finding first raised in 2025", "Northwind findings that are
+    open"."""
+    words = " ".join(w for w in (" or ".join(fq.severities), " or ".join(fq.vendors)) if w)
+    raised = f" first raised in {' or '.join(sorted(fq.raised))}" if fq.raised else ""
+    closed = f" recorded closed in {' or '.join(sorted(fq.closed))}" if fq.closed else ""
+    shown = [s for s in fq.statuses if not (fq.closed and s == "closed")]  # (closed in a year is closed)
+    status = f" that {'are' if many else 'is'} {' or '.join(shown)}" if shown else ""
+    return f"{words} finding{'s' if many else ''}{raised}{closed}{status}".strip()
+
+
+def empty_selection(question: str, fq: FindingQuery | None, register: dict[str, dict[str, Any]], ctx: Context,
+                    chunks: Sequence[Chunk]) -> Answer | None:
+    """The answer when the register holds no finding a question selects by what it records of every finding
+    (vendor, severity, status, the years raised and closed): "are any critical findings still open?", "which
+    critical findings were raised in 2025?". The register is complete for those fields, so the empty set is the
+    answer; the findings that match without the status, then without the severity, follow as what it does hold
+    ("it holds 2 critical findings: ..."). None for a question with a subject (an empty selection by topic proves
+    nothing), about one finding, or naming a vendor the register holds no finding of (one the asker may not see).
+    A year with no audit at all is ``absent_audits``'s, a year's audits asked with no other selector
+    ``quiet_audits``'s."""
+    if fq is None or fq.one or fq.ids or fq.topic or not (fq.severities or fq.statuses or fq.closed):
+        return None
+    if fq.vendors and not any(r.get("vendor") in fq.vendors for r in register.values()):
+        return None
+    if matching(register, fq, ctx):
+        return None
+    lead = f"The audit register holds no {_selection(fq)}."
+    relaxed, rows = fq, []
+    for drop in ("statuses", "severities", "closed"):
+        relaxed = replace(relaxed, **{drop: [] if drop != "closed" else set()})
+        if relaxed != fq and (relaxed.vendors or relaxed.severities or relaxed.raised or relaxed.statuses):
+            rows = matching(register, relaxed, ctx)
+            if rows:
+                break
+    picks = [p for i, r in enumerate(rows) if (p := _record(ctx, r, 1.0 - i / 100)) is not None]
+    if rows:
+        lead += f" It holds {len(rows)} {_selection(relaxed, len(rows) != 1)}: {_listing(rows)}."
+    if not picks:
+        return Answer(question=question, text=lead, citations=[], sources=list(chunks), refused=False,
+                      backend="extractive")
+    return composed_answer(question, chunks, [], ctx, lead=lead, fixed=picks)
+
+
+def _listing(rows: Sequence[dict[str, Any]]) -> str:
+    return ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
+                     for r in rows)
 
 
 def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context,
@@ -284,7 +337,5 @@ def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context,
                 f"{r.get('doc_date')}: first reported on {r.get('first_date')}, owned by {r.get('owner') or 'no one named'}"
                 + (f", {ended}." if ended else "."))
     else:
-        listed = ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
-                           for r in rows)
-        lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {listed}."
+        lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {_listing(rows)}."
     return composed_answer(question, chunks, narrative, ctx, lead=lead, fixed=picks)
