@@ -26,6 +26,7 @@ from assistant.answering.extractive import (
     refusal,
 )
 from assistant.answering.question import question_parts
+from assistant.answering.recency import after_records, asks_by_date
 from assistant.answering.register import (
     FindingQuery,
     absent_audits,
@@ -38,6 +39,7 @@ from assistant.answering.register import (
 from assistant.core.access import audiences_for
 from assistant.core.embeddings import Embedder, vocabulary
 from assistant.core.settings import Settings
+from assistant.core.text import named_in
 from assistant.core.store import ChromaStore
 from assistant.core.threads import limit_blas_threads
 from assistant.core.types import Answer, Chunk
@@ -221,6 +223,7 @@ class Assistant:
         t_ret = time.perf_counter()
         lookup = CorpusLookup(self.retriever.corpus, routing.filters.audiences)
         fq, listed = self._register(routing, lookup)
+        after = self._after_records(routing, lookup, chunks)
         a_set = bool(listed) and not fq.one
         chosen, signals = self._evidence(routing, chunks, a_set)
         # Findings the register selects by every selector and subject word of the question are the evidence
@@ -242,8 +245,8 @@ class Assistant:
         # findings still open?"): the register records those of every finding, so an empty set is the answer
         empty = (empty_selection(question, fq, self.retriever.corpus.findings_for(routing.filters.audiences), lookup, chunks)
                  if fq and not (listed or absent or quiet or signals.get("live") or signals.get("future")) else None)
-        if absent:
-            ans = refusal(question, chunks, "not_in_knowledge_base", text=absent, backend=self.settings.answer_backend)
+        if after or absent:
+            ans = refusal(question, chunks, "not_in_knowledge_base", text=after or absent, backend=self.settings.answer_backend)
         elif quiet:
             ans = (composed_answer(routing.query, chunks, picks_of(chosen, chunks), lookup, lead=quiet) if chosen else
                    Answer(question=question, text=quiet, citations=[], sources=list(chunks), refused=False, backend="extractive"))
@@ -294,6 +297,18 @@ class Assistant:
         register = self.retriever.corpus.findings_for(routing.filters.audiences)
         fq = finding_query(routing.query, routing.filters, list(register), self.settings.organisation)
         return fq, (matching(register, fq, lookup, self._idf) if fq else [])
+
+    def _after_records(self, routing: Routing, lookup: CorpusLookup, chunks: list[Chunk]) -> str | None:
+        """Why the knowledge base cannot say whether something happened by the date a question pins, when that date
+        is later than every record of the vendor it asks about (``recency.after_records``); None otherwise."""
+        if not asks_by_date(routing.query):  # (most questions: no lookups)
+            return None
+        ids = named_in(routing.query, lookup.finding_ids())
+        vendors = list(routing.filters.vendor) or sorted({str(f.get("vendor")) for i in ids if (f := lookup.finding(i)) and f.get("vendor")})
+        documents = self.retriever.corpus.dated_for(routing.filters.audiences)
+        own = [d["source"] for d in documents if d["vendor"] in vendors]
+        texts = [c.text for src in own for c in lookup.document_chunks(src)] + [c.text for c in chunks]
+        return after_records(routing.query, vendors, documents, texts)
 
     def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False) -> tuple[list[Candidate], dict[str, float]]:
         """The units that would answer, and the answerability signals (with the model's probability).

@@ -149,6 +149,17 @@ def test_an_empty_selection_by_severity_and_status_is_stated_with_what_the_regis
     assert raised and not ans.refused and {fid for fid in register if f"{fid} (" in ans.text.splitlines()[0]} == raised
 
 
+def test_what_happened_after_a_vendors_latest_record_is_refused_naming_that_record(kb):
+    dated = [d for d in kb.retriever.corpus.dated_for(None) if d["vendor"] == "Harborview"]
+    latest = max(dated, key=lambda d: d["date"])
+    assert latest["date"] < "2026-03-01"
+    ans = kb.ask("Did Harborview get its leave-records finding closed by the end of March 2026?", role="auditor")
+    assert ans.refused and latest["title"] in ans.text and latest["date"] in ans.text
+    # a date within its records is for the notes to answer
+    ans = kb.ask("Did Harborview close its background-check finding by October 2025?", role="auditor")
+    assert "latest Harborview record" not in ans.text
+
+
 def test_what_is_still_open_at_a_vendor_is_listed_from_the_register_without_the_word_finding(kb):
     register = kb.retriever.corpus.findings_for(None)
     for question, status in (("What has Ledgerline still not sorted out?", "open"),

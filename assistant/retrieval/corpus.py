@@ -79,7 +79,7 @@ class Corpus:
         # Per set of audiences, built on first use: the corpus never changes once made.
         self._catalogs: dict[Audiences, Catalog] = {}
         self._findings: dict[Audiences, dict[str, dict]] = {}
-        self._audits: dict[Audiences, list[dict[str, str]]] = {}
+        self._dated: dict[Audiences, list[dict[str, str]]] = {}
         self._vendors: dict[Audiences, list[str]] = {}
         self._prebuilt = catalogs
         # Every chunk's candidate evidence units as flat arrays (``spans.unit_table``), when a
@@ -123,17 +123,20 @@ class Corpus:
         allowed = set(self.visible(audiences))
         return [(source, idx[0]) for source, idx in self.neighbours.items() if idx and idx[0] in allowed]
 
-    def audits_for(self, audiences: Audiences) -> list[dict[str, str]]:
-        """The audit documents ``audiences`` may see, oldest first: each one's source, title, vendor and date."""
-        if audiences not in self._audits:
+    def dated_for(self, audiences: Audiences) -> list[dict[str, str]]:
+        """The documents ``audiences`` may see, oldest first: each one's source, title, type, vendor and date."""
+        if audiences not in self._dated:
             docs = []
             for source, first in self.documents_for(audiences):
                 meta = self._metadata(first)
-                if meta.get("doc_type") == "audit":
-                    docs.append({"source": source, "title": str(meta.get("title") or source),
-                                 "vendor": str(meta.get("vendor") or ""), "date": str(meta.get("date") or "")})
-            self._audits[audiences] = sorted(docs, key=lambda d: (d["date"], d["source"]))
-        return list(self._audits[audiences])
+                docs.append({"source": source, "title": str(meta.get("title") or source), "type": str(meta.get("doc_type") or ""),
+                             "vendor": str(meta.get("vendor") or ""), "date": str(meta.get("date") or "")})
+            self._dated[audiences] = sorted(docs, key=lambda d: (d["date"], d["source"]))
+        return list(self._dated[audiences])
+
+    def audits_for(self, audiences: Audiences) -> list[dict[str, str]]:
+        """The audit documents ``audiences`` may see, oldest first: each one's source, title, vendor and date."""
+        return [d for d in self.dated_for(audiences) if d["type"] == "audit"]
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         """The chunk with this id, or None when it is not (or no longer) in the corpus."""
