@@ -256,6 +256,23 @@ def test_the_year_a_question_asks_about_must_be_in_the_evidence():
     assert value_words(q, expected_type(q)) == ["rate"]
 
 
+def test_the_month_a_question_pins_must_be_in_the_evidence_by_name_or_iso_date():
+    q = "Was Acme's finding closed at the February 2026 review?"
+    f = lambda texts: features(evidence(q, texts), lambda t: 1.0, lambda t: True)["names_missing"]  # noqa: E731
+    # names: Acme, 2026 and February 2026
+    assert f(["Acme's finding stays open after the review of 2026-01-20."]) == 1 / 3
+    assert f(["Acme's finding was closed at the review of 2026-02-10."]) == 0.0
+    assert f(["At the February 2026 review, Acme's finding was closed."]) == 0.0
+
+
+def test_a_word_that_starts_a_sentence_names_something_only_when_it_is_not_everyday_english():
+    everyday = {"apart", "while", "one"}.__contains__
+    assert names("Apart from the vendor itself, who else do we consult?", everyday) == []
+    assert names("We asked twice. While we wait, can Crestline start?", everyday) == ["Crestline"]
+    assert names("Crestline wants to start. Can it?", everyday) == ["Crestline"]  # not everyday English
+    assert names("Apart from the vendor itself, who else do we consult?") == ["Apart"]  # with no vocabulary: as before
+
+
 def test_a_date_the_question_gives_answers_nothing_and_on_what_date_asks_for_a_day():
     q = "On what date did Acme notify the regulator of the July 2024 breach?"
     assert not provides("date", q, "The breach happened in July 2024.")  # the question's own month and year

@@ -14,6 +14,7 @@ split of the golden set.
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
 import re
@@ -34,6 +35,9 @@ FEATURES = (
     "routed", "type_expected", "multi_sentence", "compound", "part_min", "best_cover", "future", "findings_matched",
 )
 
+# A month of a year a question pins ("at the February 2026 desk review")
+_MONTH_NUMBER = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(_MONTH_NUMBER)})\s+((?:19|20)\d\d)\b", re.I)
 # A question about the organisation's own affairs (its own staff, departments, budgets), not its vendors;
 # "{home}" stands for the organisation's own name (the ``organisation`` setting).
 _OWN = (r"\b(?:our own|in-house|internal(?:ly)?|(?:our|{home}) (?:own )?(?:employees|staff|departments?|"
@@ -128,7 +132,9 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     sims = sorted(ev.sentence_sims, reverse=True)
     found = " ".join(ev.chunk_texts).lower()
     # the names it uses, and the years it asks about ("ahead of the 2026 peak season")
-    qnames = names(ev.question) + re.findall(r"\b(?:19|20)\d\d\b", ev.question)
+    qnames = names(ev.question, common) + re.findall(r"\b(?:19|20)\d\d\b", ev.question)
+    # ... and the months it pins ("at the February 2026 desk review"): met by that month's name or an ISO date in it
+    months = [(m.lower(), y) for m, y in _MONTH_YEAR.findall(ev.question)]
     providing = [t for t, b in zip(ev.sentences, ev.bare or ev.sentences) if kind and provides(kind, ev.question, b, home)]
     home_words = [w for w in re.findall(r"[a-z]+", home.lower()) if w not in _INSTITUTIONAL]
     own = re.search(_OWN.format(home="|".join([re.escape(w) + r"'?s?" for w in home_words]) or "our"), low)
@@ -142,8 +148,10 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "focus_chunks": cover(" ".join(ev.chunk_texts)),
         "unknown": sum(w for t, w in weights.items() if not known(t) and t not in everyday) / total,
         "unknown_common": sum(w for t, w in weights.items() if not known(t) and t in everyday) / total,
-        "names_missing": sum(1 for n in qnames if n.lower() not in found
-                             and not (n.lower() in spelled and spelled_out(spelled[n.lower()], found))) / max(1, len(qnames)),
+        "names_missing": (sum(1 for n in qnames if n.lower() not in found
+                              and not (n.lower() in spelled and spelled_out(spelled[n.lower()], found)))
+                          + sum(1 for m, y in months if f"{m} {y}" not in found and f"{y}-{_MONTH_NUMBER[m]:02d}" not in found)
+                          ) / max(1, len(qnames) + len(months)),
         "type_expected": float(kind is not None),
         # (a count of findings is the finding register's to give: ``findings_matched``)
         "type_missing": float(kind is not None and not providing and not (kind == "count" and ev.findings_matched)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Callable
 
 from assistant.core.text import tokens
 
@@ -262,15 +263,22 @@ def without_clause_numbers(text: str) -> str:
     return _CLAUSE_NUMBER.sub(" ", text)
 
 
-def names(question: str) -> list[str]:
-    """Named things in the question: capitalised words (not the first), acronyms, ids."""
+def names(question: str, common: Callable[[str], bool] = lambda w: False) -> list[str]:
+    """Named things in the question: capitalised words, acronyms, ids. A word that starts a sentence is
+    capitalised anyway: it names something only when it is not everyday English (``common``: "Apart from the
+    vendor itself, ...", "While the decision is pending, ..." name nothing; "Crestline's contract ..." does)."""
     out = []
     for m in _NAME.finditer(question):
         w = m.group(0)
         if w.lower() in _QUESTION_WORDS or w.lower() in _CALENDAR:
             continue
+        if _SENTENCE_START.search(question[:m.start()]) and w[1:].islower() and common(w.lower()):
+            continue
         out.append(w)
     return out
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+|[\"'(]\s*)$")
 
 
 _HOW = re.compile(rf"\bhow (soon|quickly|fast|long|often|frequently|much|many|early|late|far)\b|({_DEADLINE})|"
