@@ -432,7 +432,9 @@ def test_an_empty_selection_by_subject_proves_nothing(assistant):
     ("What issues were found at Northwind during 2025?", {"2025"}, [], []),
     ("What did the auditors find at Northwind in 2024?", {"2024"}, [], []),
     ("Does Northwind have any open critical findings?", set(), ["open"], ["critical"]),
+    ("Has Internal Audit raised any new findings at Northwind in 2025?", {"2025"}, [], []),  # "new": raised then
 ])
 def test_findings_of_a_year_or_an_open_severity_are_read_from_everyday_wording(question, raised, statuses, severities):
     fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
     assert fq is not None and (fq.raised, fq.statuses, fq.severities) == (raised, statuses, severities)
+    assert not fq.topic - {"intern"}  # (nothing narrows the set by subject)

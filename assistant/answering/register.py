@@ -36,7 +36,7 @@ _SEVERITY = re.compile(
     re.I,
 )
 _YEAR = r"((?:19|20)\d\d)"
-_RAISED = re.compile(rf"\b(?:raised?|found|finds?|uncover(?:ed|s)?|flag(?:ged|s)?|turn(?:ed|s)?\s+up|reported|identified|opened|issued|recorded)\s+(?:[\w'-]+\s+){{0,3}}?(?:in|during)\s+{_YEAR}\b"
+_RAISED = re.compile(rf"\b(?:raised?|found|finds?|uncover(?:ed|s)?|flag(?:ged|s)?|turn(?:ed|s)?\s+up|reported|identified|opened|issued|recorded)\s+(?:[\w'-]+\s+){{0,5}}?(?:in|during)\s+{_YEAR}\b"
                      rf"|\b{_YEAR}\s+(?:[\w-]+(?:'s)?\s+){{0,2}}?audits?\b|\baudits?\s+(?:of|in)\s+{_YEAR}\b", re.I)
 _CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:in|during)\s+{_YEAR}\b", re.I)
 # "what did the 2024 audits find?", "what did Meridian's audit turn up?": the findings, asked without the word
@@ -95,7 +95,7 @@ _REGISTER_WORDS = frozenset(tokens(
     " make made get got give given do did own owned owns owner responsible accountable charge severe serious due deadline"
     " first originally initially come came out arose arise turn turned up uncover uncovered flag flagged"
     " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
-    " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not nobody never anyone"
+    " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not nobody never anyone new"
     # how many or which stand out, not what about: "in total", "the worst thing the audit found"
     " total overall altogether worst gravest biggest highest significant important most main thing things one ones"))
 
