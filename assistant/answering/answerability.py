@@ -14,7 +14,6 @@ split of the golden set.
 
 from __future__ import annotations
 
-import calendar
 import json
 import math
 import re
@@ -24,7 +23,14 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.answering.question import _INSTITUTIONAL, expected_type, names, provides, value_words
+from assistant.answering.question import (
+    _INSTITUTIONAL,
+    expected_type,
+    names,
+    provides,
+    value_words,
+)
+from assistant.answering.recency import MONTHS
 from assistant.core.text import named_in, spelled_out, tokens
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
@@ -36,8 +42,7 @@ FEATURES = (
 )
 
 # A month of a year a question pins ("at the February 2026 desk review")
-_MONTH_NUMBER = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
-_MONTH_YEAR = re.compile(rf"\b({'|'.join(_MONTH_NUMBER)})\s+((?:19|20)\d\d)\b", re.I)
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})\s+((?:19|20)\d\d)\b", re.I)
 # A question about the organisation's own affairs (its own staff, departments, budgets), not its vendors;
 # "{home}" stands for the organisation's own name (the ``organisation`` setting).
 _OWN = (r"\b(?:our own|in-house|internal(?:ly)?|(?:our|{home}) (?:own )?(?:employees|staff|departments?|"
@@ -150,7 +155,7 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "unknown_common": sum(w for t, w in weights.items() if not known(t) and t in everyday) / total,
         "names_missing": (sum(1 for n in qnames if n.lower() not in found
                               and not (n.lower() in spelled and spelled_out(spelled[n.lower()], found)))
-                          + sum(1 for m, y in months if f"{m} {y}" not in found and f"{y}-{_MONTH_NUMBER[m]:02d}" not in found)
+                          + sum(1 for m, y in months if f"{m} {y}" not in found and f"{y}-{MONTHS[m]:02d}" not in found)
                           ) / max(1, len(qnames) + len(months)),
         "type_expected": float(kind is not None),
         # (a count of findings is the finding register's to give: ``findings_matched``)

@@ -13,8 +13,8 @@ import calendar
 import re
 from typing import Iterable, Sequence
 
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_M = "|".join(_MONTHS)
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}  # "january": 1, ...
+_M = "|".join(MONTHS)
 _Y = r"(?:19|20)\d\d"
 _DATE = re.compile(
     rf"\b(?P<iso>{_Y}-[01]\d-[0-3]\d)\b"
@@ -51,12 +51,12 @@ def pinned_dates(question: str) -> list[tuple[str, list[str], str]]:
         if m["iso"]:
             y, mo, d = (int(x) for x in m["iso"].split("-"))
         elif m["y3"]:
-            y, mo = int(m["y3"]), _MONTHS[m["m3"].lower()]
+            y, mo = int(m["y3"]), MONTHS[m["m3"].lower()]
             out.append((f"{y}-{mo:02d}-01", [f"{m['m3'].lower()} {y}", f"{y}-{mo:02d}-"], m[0]))
             continue
         else:
             y = int(m["y1"] or m["y2"])
-            mo, d = _MONTHS[(m["m1"] or m["m2"]).lower()], int(m["d1"] or m["d2"])
+            mo, d = MONTHS[(m["m1"] or m["m2"]).lower()], int(m["d1"] or m["d2"])
         if not 1 <= mo <= 12 or not 1 <= d <= calendar.monthrange(y, mo)[1]:
             continue
         name = calendar.month_name[mo].lower()
