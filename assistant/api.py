@@ -39,8 +39,8 @@ from assistant.answering.register import (
 from assistant.core.access import audiences_for
 from assistant.core.embeddings import Embedder, vocabulary
 from assistant.core.settings import Settings
-from assistant.core.text import named_in
 from assistant.core.store import ChromaStore
+from assistant.core.text import named_in
 from assistant.core.threads import limit_blas_threads
 from assistant.core.types import Answer, Chunk
 from assistant.retrieval import thesaurus
@@ -244,16 +244,13 @@ class Assistant:
         # ... and so is a selection by severity, status or year closed that holds no finding ("are any critical
         # findings still open?"): the register records those of every finding, so an empty set is the answer
         empty = (empty_selection(question, fq, self.retriever.corpus.findings_for(routing.filters.audiences), lookup, chunks)
-                 if fq and not (listed or absent or quiet or signals.get("live") or signals.get("future")) else None)
+                 if fq and not (listed or after or absent or quiet or signals.get("live") or signals.get("future")) else None)
         if after or absent:
             ans = refusal(question, chunks, "not_in_knowledge_base", text=after or absent, backend=self.settings.answer_backend)
-        elif quiet:
-            ans = (composed_answer(routing.query, chunks, picks_of(chosen, chunks), lookup, lead=quiet) if chosen else
-                   Answer(question=question, text=quiet, citations=[], sources=list(chunks), refused=False, backend="extractive"))
-            for line in ans.text.splitlines(keepends=True):
-                yield line
-        elif empty:
-            ans = empty
+        elif quiet or empty:
+            ans = empty or (composed_answer(routing.query, chunks, picks_of(chosen, chunks), lookup, lead=quiet) if chosen else
+                            Answer(question=question, text=quiet, citations=[], sources=list(chunks), refused=False,
+                                   backend="extractive"))
             for line in ans.text.splitlines(keepends=True):
                 yield line
         elif not (chosen or listed) or not (from_register or self.answerability.answerable(signals)):

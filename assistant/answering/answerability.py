@@ -23,14 +23,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.answering.question import (
-    _INSTITUTIONAL,
-    expected_type,
-    names,
-    provides,
-    value_words,
-)
-from assistant.answering.recency import MONTHS
+from assistant.answering.question import _INSTITUTIONAL, MONTHS, expected_type, names, provides, value_words
 from assistant.core.text import named_in, spelled_out, tokens
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"

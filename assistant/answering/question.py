@@ -5,6 +5,7 @@ answerability signals (``answerability``) and the extractive ranker (``extractiv
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from typing import Callable
@@ -122,7 +123,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 
 # A question that asks for a day, and the dates precise to one.
 _DAY_ASK = re.compile(r"\b(?:on what|what|which) (?:exact |precise )?(?:date|day)\b", re.I)
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}  # "january": 1, ...
+_MONTHS = "|".join(MONTHS)
 _DAY = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b(?!\d)|"
                   r"\b\d+(?:st|nd|rd|th) (?:calendar |business |working )?day\b", re.I)
 
@@ -263,6 +265,10 @@ def without_clause_numbers(text: str) -> str:
     return _CLAUSE_NUMBER.sub(" ", text)
 
 
+# Where a sentence starts, at the end of the text before a word: the question's start, after ". ", "? ", a quote
+_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+|[\"'(]\s*)$")
+
+
 def names(question: str, common: Callable[[str], bool] = lambda w: False) -> list[str]:
     """Named things in the question: capitalised words, acronyms, ids. A word that starts a sentence is
     capitalised anyway: it names something only when it is not everyday English (``common``: "Apart from the
@@ -276,9 +282,6 @@ def names(question: str, common: Callable[[str], bool] = lambda w: False) -> lis
             continue
         out.append(w)
     return out
-
-
-_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+|[\"'(]\s*)$")
 
 
 _HOW = re.compile(rf"\bhow (soon|quickly|fast|long|often|frequently|much|many|early|late|far)\b|({_DEADLINE})|"

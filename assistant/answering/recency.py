@@ -13,7 +13,8 @@ import calendar
 import re
 from typing import Iterable, Sequence
 
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}  # "january": 1, ...
+from assistant.answering.question import MONTHS
+
 _M = "|".join(MONTHS)
 _Y = r"(?:19|20)\d\d"
 _DATE = re.compile(
@@ -41,9 +42,10 @@ def asks_by_date(question: str) -> bool:
 
 
 def pinned_dates(question: str) -> list[tuple[str, list[str], str]]:
-    """The dates a question pins as the time of what it asks ("by", "at", "in" ... a date), each as (the first day it covers, ISO; the ways a document would write it; as
-    the question writes it): "30 June 2026" -> ("2026-06-30", ["2026-06-30", "30 june 2026", "june 30, 2026"],
-    "30 June 2026"); "June 2026" -> ("2026-06-01", ["june 2026", "2026-06-"], "June 2026")."""
+    """The dates a question pins as the time of what it asks ("by", "at", "in" ... a date), each as (the first day
+    it covers, ISO; the ways a document would write it; as the question writes it): "30 June 2026" ->
+    ("2026-06-30", ["2026-06-30", "30 june 2026", "june 30, 2026"], "30 June 2026"); "June 2026" ->
+    ("2026-06-01", ["june 2026", "2026-06-"], "June 2026")."""
     out = []
     for m in _DATE.finditer(question):
         if not _WHEN.search(question[:m.start()]):
