@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from assistant.answering.question import expected_type, provides, value_words, without_clause_numbers
+import numpy as np
+
 from assistant.answering.compose import composed_answer
-from assistant.answering.quotes import Context, Pick
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
-from assistant.core.units import sectioned_units
+from assistant.answering.question import expected_type, provides, value_words, without_clause_numbers
+from assistant.answering.quotes import Context, Pick
 from assistant.core.text import tokens
 from assistant.core.types import Answer, Chunk
+from assistant.core.units import sectioned_units
 
 MAX_CHOSEN = 7
 PER_CHUNK = 3
 MAX_EMBEDDED = 16  # units re-scored by embedding: the main cost of an extractive answer
 EMBED_CHARS = 240  # a long unit is judged by its opening: cost grows with length (bench.md)
 RELATIVE_CUTOFF = 0.6
+UNIT_CACHE = 20_000  # unit vectors kept in memory (384 floats each: about 30 MB)
 ABSOLUTE_MIN = 0.45
 MIN_CHOSEN = 3
 _NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|what (?:is|are) the (?:limit|cap|threshold))\b", re.I)
@@ -49,6 +54,43 @@ def refusal(question: str, chunks: Sequence[Chunk], reason: str, text: str = REF
                 names.append(label)
         body += "\n\nNearest sources:\n" + "\n".join(f"- {n}" for n in names)
     return Answer(question=question, text=body, citations=[], sources=nearest, refused=True, backend=backend, refusal_reason=reason)
+
+
+class UnitVectors:
+    """Embeddings of quotable units, kept across questions (least recently used out first).
+
+    Re-scoring units by embedding is the main cost of an extractive answer, and the same passages answer
+    many questions: a unit is embedded the first time it is ranked, and its vector is reused after. Keyed by
+    the embedding model's name and the text, so a vector is never reused across models or edited text.
+    """
+
+    def __init__(self, size: int = UNIT_CACHE) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def embed(self, embedder: Any, texts: Sequence[str]) -> np.ndarray:
+        name = getattr(embedder, "name", type(embedder).__name__)
+        with self._lock:
+            found = {t: v for t in texts if (v := self._vectors.get((name, t))) is not None}
+            for t in found:
+                self._vectors.move_to_end((name, t))
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            found.update(zip(missing, embedder.embed(missing)))
+            with self._lock:
+                for t in missing:
+                    self._vectors[(name, t)] = found[t]
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            self.hits += len(texts) - len(missing)
+            self.misses += len(missing)
+        return np.stack([found[t] for t in texts])
+
+
+UNIT_VECTORS = UnitVectors()
 
 
 def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], embedder: Any = None,
@@ -90,10 +132,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
         top = cands[:MAX_EMBEDDED]
         texts = [chunks[x.ci].text[x.start:x.end][:EMBED_CHARS] for x in top]
         if qvec is None:
-            vecs = embedder.embed([question] + texts)
-            qvec, vecs = vecs[0], vecs[1:]
-        else:
-            vecs = embedder.embed(texts)
+            qvec = embedder.embed([question])[0]
+        vecs = UNIT_VECTORS.embed(embedder, texts)
         for x, vec, sim in zip(top, vecs, vecs @ qvec):
             x.sim, x.vec = float(sim), vec
             x.score = 0.5 * x.score + x.sim
