@@ -14,12 +14,13 @@ pytestmark = pytest.mark.unit
 class CountingEmbedder:
     name = "counting"
 
-    def __init__(self) -> None:
+    def __init__(self, dimension: int = 2) -> None:
+        self.dimension = dimension
         self.calls: list[list[str]] = []
 
     def embed(self, texts):
         self.calls.append(list(texts))
-        return np.array([[float(len(t)), 1.0] for t in texts])
+        return np.array([[float(len(t))] + [1.0] * (self.dimension - 1) for t in texts])
 
 
 def test_unit_vectors_are_embedded_once_then_reused_and_the_oldest_leave_first():
@@ -36,7 +37,9 @@ def test_unit_vectors_are_embedded_once_then_reused_and_the_oldest_leave_first()
     other.name = "another-model"
     cache.embed(other, ["bb"])  # never reused across models
     assert other.calls == [["bb"]]
-    assert (cache.hits, cache.misses) == (3, 6)
+    wider = CountingEmbedder(dimension=3)  # same name, another vector length
+    assert cache.embed(wider, ["bb"]).shape == (1, 3) and wider.calls == [["bb"]]
+    assert (cache.hits, cache.misses) == (3, 7)
 
 
 def test_ranking_a_passage_again_embeds_none_of_its_units_and_ranks_them_the_same(monkeypatch):

@@ -61,32 +61,32 @@ class UnitVectors:
 
     Re-scoring units by embedding is the main cost of an extractive answer, and the same passages answer
     many questions: a unit is embedded the first time it is ranked, and its vector is reused after. Keyed by
-    the embedding model's name and the text, so a vector is never reused across models or edited text.
+    the embedding model's name and dimension and the text, so a vector is never reused across models or edited text.
     """
 
     def __init__(self, size: int = UNIT_CACHE) -> None:
         self.size = size
-        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._vectors: OrderedDict[tuple[tuple[str, int | None], str], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def embed(self, embedder: Any, texts: Sequence[str]) -> np.ndarray:
-        name = getattr(embedder, "name", type(embedder).__name__)
+        # (the dimension too: two models, fakes included, may share a name but not a vector length)
+        model = (getattr(embedder, "name", type(embedder).__name__), getattr(embedder, "dimension", None))
         with self._lock:
-            found = {t: v for t in texts if (v := self._vectors.get((name, t))) is not None}
+            found = {t: v for t in texts if (v := self._vectors.get((model, t))) is not None}
             for t in found:
-                self._vectors.move_to_end((name, t))
-        missing = list(dict.fromkeys(t for t in texts if t not in found))
+                self._vectors.move_to_end((model, t))
+            missing = list(dict.fromkeys(t for t in texts if t not in found))
+            self.hits += len(texts) - len(missing)
+            self.misses += len(missing)
         if missing:
             found.update(zip(missing, embedder.embed(missing)))
             with self._lock:
                 for t in missing:
-                    self._vectors[(name, t)] = found[t]
+                    self._vectors[(model, t)] = found[t]
                 while len(self._vectors) > self.size:
                     self._vectors.popitem(last=False)
-        with self._lock:
-            self.hits += len(texts) - len(missing)
-            self.misses += len(missing)
         return np.stack([found[t] for t in texts])
 
 
