@@ -292,7 +292,7 @@ class Assistant:
         ("which findings are rated critical?"), from the register the asker may see; (None, []) when it
         does not ask for a set of findings."""
         register = self.retriever.corpus.findings_for(routing.filters.audiences)
-        fq = finding_query(routing.query, routing.filters, list(register), self.settings.organisation)
+        fq = finding_query(routing.query, routing.filters, list(register), self.settings.organisation, routing.reference)
         return fq, (matching(register, fq, lookup, self._idf) if fq else [])
 
     def _after_records(self, routing: Routing, lookup: CorpusLookup, chunks: list[Chunk]) -> str | None:
@@ -327,6 +327,7 @@ class Assistant:
             sentence_sims=[x.sim for x in chosen if x.sim is not None],
             dense_max=chunks[0].signals.get("dense_max", 0.0),
             routed=bool(routing.notes),
+            reference=routing.reference,
             part_sims=part_sims,
             findings_matched=listed or bool((routing.filters.status or routing.filters.severity)
                                             and self.retriever.finding_ids(routing.filters)),

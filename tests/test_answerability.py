@@ -308,3 +308,13 @@ def test_a_money_word_that_names_rules_asks_for_no_amount_and_a_currency_name_is
     assert expected_type("What wage must vendors pay?") == "money"
     assert expected_type("What is the fee for a for-cause audit?") == "money"
     assert tokens("one million euros") == tokens("one million EUR")  # the knowledge base writes "EUR 1 million"
+
+
+def test_the_words_that_picked_the_document_need_not_be_in_the_evidence():
+    q = "What did the latest Northwind follow-up say about leaver access?"
+    sentence = ["Leaver access is now removed the same day."]
+    plain = features(evidence(q, sentence), lambda t: 1.0, lambda t: True, vendors=["Northwind"])
+    picked = features(Evidence(q, chunk_texts=sentence, sentences=sentence, sentence_sims=[0.5], dense_max=0.5,
+                               reference="latest Northwind follow-up"), lambda t: 1.0, lambda t: True, vendors=["Northwind"])
+    assert plain["best_cover"] < 1.0  # "latest", "follow-up", "say" are not in the sentence
+    assert picked["best_cover"] == 1.0  # the document chosen answers "latest follow-up"; "leaver access" is covered

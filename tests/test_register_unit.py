@@ -438,3 +438,23 @@ def test_findings_of_a_year_or_an_open_severity_are_read_from_everyday_wording(q
     fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
     assert fq is not None and (fq.raised, fq.statuses, fq.severities) == (raised, statuses, severities)
     assert not fq.topic - {"intern"}  # (nothing narrows the set by subject)
+
+
+def test_an_audit_document_the_question_narrowed_to_selects_its_findings():
+    from assistant.answering.register import matching
+
+    register = {
+        "AA-1": {"id": "AA-1", "vendor": "Acme", "status": "closed", "severity": "high",
+                 "first_source": "audits/acme-2023.md", "source": "audits/acme-2025.md"},
+        "AA-2": {"id": "AA-2", "vendor": "Acme", "status": "open", "severity": "medium",
+                 "first_source": "audits/acme-2024.md", "source": "audits/acme-2025.md"},
+    }
+    ids = lambda fq: [r["id"] for r in matching(register, fq, None)]  # noqa: E731
+    assert ids(FindingQuery(["Acme"], ["open"], documents=["audits/acme-2023.md"])) == []  # its one finding is closed
+    assert ids(FindingQuery(["Acme"], documents=["audits/acme-2023.md"])) == ["AA-1"]
+    assert sorted(ids(FindingQuery(["Acme"], documents=["audits/acme-2025.md"]))) == ["AA-1", "AA-2"]  # recorded there
+    # a document the register records no finding in (a contract) does not select
+    assert sorted(ids(FindingQuery(["Acme"], documents=["contracts/acme.md"]))) == ["AA-1", "AA-2"]
+    fq = finding_query("Which findings from the first Acme audit are still open?",
+                       Filters(vendor=["Acme"], source=["audits/acme-2023.md"], status=["open"]), [], reference="first Acme audit")
+    assert fq is not None and fq.documents == ["audits/acme-2023.md"] and fq.statuses == ["open"] and not fq.topic

@@ -77,6 +77,20 @@ def test_the_gate_applies_to_routed_questions_too(kb):
     assert not lenient.ask(q).refused
 
 
+@pytest.mark.integration
+def test_a_document_picked_by_its_place_in_time_is_searched_and_cited(kb):
+    """"The first Bluepeak audit", "the latest Meridian follow-up": the vendor's oldest audit report or newest
+    follow-up note of the real knowledge base is searched, and the answer quotes it."""
+    auditor = Filters.from_dict({}, "auditor")
+    first = kb.retriever.route("What did the first Bluepeak audit find about overtime?", auditor)
+    assert first.filters.source == ["audits/bluepeak-audit-2023-12-05.md"]
+    latest = kb.retriever.route("What did the latest Meridian follow-up conclude?", auditor)
+    assert latest.filters.source == ["audits/meridian-follow-up-2026-01-20.md"]
+    ans = kb.ask("What did the most recent Northwind follow-up note say about leavers keeping access?", role="auditor")
+    assert not ans.refused
+    assert {c.source for c in ans.citations} == {"audits/northwind-follow-up-2026-03-12.md"}
+
+
 @pytest.mark.unit
 def test_bench_slices_whole_documents():
     docs = [("a.txt", 5), ("b.txt", 7), ("c.txt", 3)]

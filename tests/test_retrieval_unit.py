@@ -83,6 +83,24 @@ def test_vendor_and_document_routing(retriever):
     assert retriever.route("How do we encrypt data?", Filters()).notes == []
 
 
+def test_a_document_picked_by_its_place_in_time(retriever):
+    auditor = Filters.from_dict({}, "auditor")
+    first = retriever.route("What did the first Northwind audit find about leavers?", auditor)
+    assert first.filters.source == ["audits/northwind-2024.md"] and first.reference == "first Northwind audit"
+    latest = retriever.route("What did the latest follow-up say about the late breach notice?", auditor)
+    assert latest.filters.source == ["audits/northwind-2025.md"]
+    assert latest.query == "What did the latest follow-up say about the late breach notice?"  # the question is kept whole
+    # a follow-up note is not an audit report, and a document the role may not see is never picked
+    assert retriever.route("What did the latest Northwind audit find?", auditor).filters.source == ["audits/northwind-2024.md"]
+    assert retriever.route("What did the latest follow-up say?", Filters.from_dict({}, "staff")).filters.source == []
+    # "last"/"first" that do not pick a document: a clause, a time, a document of no such kind
+    for q in ("Does the last audit right clause survive termination?", "When was Northwind last audited?",
+              "What did the first thing the audit found say?", "What did the latest audits find?", "What recovery time did the latest Northwind continuity test show?"):
+        r = retriever.route(q, auditor)
+        assert r.filters.source == [] and r.reference == "", q
+    assert retriever.route("What did the first Bluepeak audit find?", auditor).filters.source == []  # Bluepeak has none
+
+
 def test_exact_dense_search_matches_the_store_query(retriever, monkeypatch):
     f = Filters.from_dict({"doc_type": "contract"}, role="admin")
     exact = retriever.search("subcontract approval", k=4, filters=f, route=False)

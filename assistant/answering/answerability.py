@@ -78,6 +78,9 @@ class Evidence:
     # sentence quoted, not in its heading ("Status of all findings as of 2025-04-15" dates no event).
     # Empty: ``sentences`` themselves.
     bare: list[str] = field(default_factory=list)
+    # The words with which the question picked the document searched ("the latest Northwind follow-up"): the
+    # document chosen meets them, as a vendor's documents meet its name.
+    reference: str = ""
 
 
 def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], bool],
@@ -103,7 +106,7 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     everyday = {stem for w in re.findall(r"[a-z]+", low) if common(w) for stem in tokens(w)}
     # A vendor the question names is met by every passage of that vendor's documents (retrieval is routed to
     # them): coverage measures the rest of the question; whether the evidence names it is ``names_missing``.
-    vendor_terms = {t for v in named_in(ev.question, vendors) for t in tokens(v)}
+    vendor_terms = {t for v in named_in(ev.question, vendors) for t in tokens(v)} | set(tokens(ev.reference))
     # The words that ask for a kind of value ("how soon", "the deadline", "what error rate", "faster or
     # slower"; ``question.value_words``): the value answers them (``type_missing`` checks it), so the
     # answer's sentence need not repeat them.

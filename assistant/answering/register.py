@@ -115,12 +115,17 @@ class FindingQuery:
     attribute: bool = False
     ids: list[str] = field(default_factory=list)  # "who owns NW-2024-02?": the one finding, named by its id
     worst: bool = False  # "the most serious", "the worst": only the most severe of those selected
+    # the audit documents the question narrowed to ("which findings from the first Northwind audit are open?"):
+    # only findings first raised, or last recorded, in them
+    documents: list[str] = field(default_factory=list)
 
 
-def finding_query(question: str, filters: Filters, known_ids: Sequence[str], home: str = "") -> FindingQuery | None:
+def finding_query(question: str, filters: Filters, known_ids: Sequence[str], home: str = "",
+                  reference: str = "") -> FindingQuery | None:
     """The selection a question makes from the register: a set of findings, or one finding it names by vendor
     and subject or by id (``one``); None when it asks about no finding, or asks something other than what the
-    register records of a finding it names by id (its notes answer)."""
+    register records of a finding it names by id (its notes answer). ``reference``: the words with which the
+    question picked the document it is narrowed to ("the first Northwind audit"), not a subject."""
     ids = named_in(question, known_ids)
     # a follow-up asks in its own words; the earlier question it was resolved against ("who owns the test data one
     # (about: what did the auditors find at Meridian)?") supplies the vendor and the subject, not what is asked
@@ -160,14 +165,15 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
                                                for m in _STATUS.finditer(question)})
     if not (word or statuses):  # (no word for findings for the status to qualify: what is still open, what was fixed)
         statuses = ["open"] if _OPEN_ASK.search(question) else ["closed"] if _CLOSED_ASK.search(question) else []
-    named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home))
+    named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home)) | set(tokens(reference))
     topic = set(tokens(question)) - _REGISTER_WORDS - named - {t for y in raised | closed for t in tokens(y)}
     if one and not (filters.vendor and topic) or found and topic:
         return None  # (what audits found about a subject: their notes answer)
     if one:  # "is the Ledgerline e-waste finding closed yet?": the status is asked about, not a selector
         statuses = list(filters.status)
     return FindingQuery(list(filters.vendor), statuses, sorted(set(sev), key=SEVERITIES.index) or list(filters.severity),
-                        raised, closed, topic, one, one and attribute, worst=not one and bool(_WORST.search(own)))
+                        raised, closed, topic, one, one and attribute, worst=not one and bool(_WORST.search(own)),
+                        documents=list(filters.source))
 
 
 def absent_audits(fq: FindingQuery | None, audits: Sequence[dict[str, str]]) -> str | None:
@@ -208,11 +214,18 @@ def quiet_audits(fq: FindingQuery | None, audits: Sequence[dict[str, str]]) -> s
             f"raised no new findings ({dated}).")
 
 
-def _selection(fq: FindingQuery, many: bool = False) -> str:
+def _documents(fq: FindingQuery, register: dict[str, dict[str, Any]]) -> set[str]:
+    """The documents narrowed to that select findings: those the register records findings in (an audit, not a
+    contract)."""
+    return {d for d in fq.documents if any(d in (r.get("first_source"), r.get("source")) for r in register.values())}
+
+
+def _selection(fq: FindingQuery, many: bool = False, titles: Sequence[str] = ()) -> str:
     """The findings a query selects, in words: "critical finding first raised in 2025", "Northwind findings that are
-    open"."""
+    open", "Northwind finding of *Northwind audit 2023* that is open" (``titles``: of the documents selecting)."""
     words = " ".join(w for w in (" or ".join(fq.severities), " or ".join(fq.vendors)) if w)
-    raised = f" first raised in {' or '.join(sorted(fq.raised))}" if fq.raised else ""
+    raised = f" of {' or '.join(f'*{t}*' for t in titles)}" if titles else ""
+    raised += f" first raised in {' or '.join(sorted(fq.raised))}" if fq.raised else ""
     closed = f" recorded closed in {' or '.join(sorted(fq.closed))}" if fq.closed else ""
     shown = [s for s in fq.statuses if not (fq.closed and s == "closed")]  # (closed in a year is closed)
     status = f" that {'are' if many else 'is'} {' or '.join(shown)}" if shown else ""
@@ -235,7 +248,8 @@ def empty_selection(question: str, fq: FindingQuery | None, register: dict[str, 
         return None
     if matching(register, fq, ctx):
         return None
-    lead = f"The audit register holds no {_selection(fq)}."
+    titles = [c[0].title for d in sorted(_documents(fq, register)) if (c := ctx.document_chunks(d))]
+    lead = f"The audit register holds no {_selection(fq, titles=titles)}."
     relaxed, rows = fq, []
     for drop in ("statuses", "severities", "closed"):
         relaxed = replace(relaxed, **{drop: [] if drop != "closed" else set()})
@@ -245,7 +259,7 @@ def empty_selection(question: str, fq: FindingQuery | None, register: dict[str, 
                 break
     picks = [p for i, r in enumerate(rows) if (p := _record(ctx, r, 1.0 - i / 100)) is not None]
     if rows:
-        lead += f" It holds {len(rows)} {_selection(relaxed, len(rows) != 1)}: {_listing(rows)}."
+        lead += f" It holds {len(rows)} {_selection(relaxed, len(rows) != 1, titles)}: {_listing(rows)}."
     if not picks:
         return Answer(question=question, text=lead, citations=[], sources=list(chunks), refused=False,
                       backend="extractive")
@@ -261,6 +275,7 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
              idf: Callable[[str], float] = lambda t: 1.0) -> list[dict[str, Any]]:
     """The findings the query selects, open first, then most severe (the findings view's order). A subject
     selects the findings whose area, owner or record line hold most of its (idf-weighted) words."""
+    documents = _documents(fq, register)
     rows = [
         r for r in register.values()
         if (not fq.ids or r["id"] in fq.ids)
@@ -269,6 +284,7 @@ def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context
         and (not fq.severities or r.get("severity") in fq.severities)
         and (not fq.raised or r.get("first_date", "")[:4] in fq.raised)
         and (not fq.closed or (r.get("status") == "closed" and r.get("closed_date", "")[:4] in fq.closed))
+        and (not documents or r.get("first_source") in documents or r.get("source") in documents)
     ]
     if fq.topic:  # "open findings about encryption"
         total = sum(idf(t) for t in fq.topic) or 1.0

@@ -39,6 +39,23 @@ _CLOSED = re.compile(
 # question about one finding ("is the Northwind finding still open?") must see it whatever its status.
 _SET_OF_FINDINGS = re.compile(r"\b(findings|issues|actions|items|points|which|what|list|show|any|how many|all)\b", re.I)
 _SEVERITY = re.compile(r"\b(critical|high|medium|low)(?:[- ](?:severity|risk|rated))?\s+(?:findings?|issues?)\b", re.I)
+# "the first Northwind audit", "the latest follow-up", "Bluepeak's most recent audit report": one document picked by
+# its place in time among a kind of audit document (of the vendor named, or of all vendors)
+_ORDINAL = re.compile(
+    r"\b(?P<which>(?i:first|earliest|latest|most recent|newest|last))\s+"
+    r"(?:(?:[A-Z][\w&-]*(?:'s)?|(?i:internal|vendor|annual|full))\s+){0,3}"
+    r"(?P<kind>(?i:follow[- ]ups?|follow[- ]up (?:notes?|reports?)|re-?audits?|audits?(?: reports?)?))\b"
+    r"(?!\s*(?i:rights?|clauses?|terms?|plans?|trails?|logs?))")
+
+
+def _of_kind(title: str, kind: str) -> bool:
+    """Whether a document's title makes it a follow-up note or an audit (a re-audit that follows up is both)."""
+    follow = bool(re.search(r"\bfollow[- ]up\b", title, re.I))
+    if kind == "follow-up":
+        return follow
+    return bool(re.search(r"\bre-audit\b", title, re.I)) or (not follow and bool(re.search(r"\baudit\b", title, re.I)))
+
+
 MIN_REFERENCE_MATCH = 0.7  # share of a reference's (idf-weighted) words found in the document's name and parties
 
 
@@ -49,6 +66,9 @@ class Routing:
     notes: list[str]
     vector: np.ndarray | None = None  # the query's embedding, once the search has computed it
     vector_query: str | None = None  # the text ``vector`` embeds (the query may be changed after routing)
+    # the words that picked a document by its place in time ("the latest Northwind follow-up"): the choice of
+    # document answers them, so the evidence need not repeat them
+    reference: str = ""
 
 
 def route(corpus: Corpus, query: str, filters: Filters, document: str | None = None) -> Routing:
@@ -74,6 +94,12 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
         if hits:
             f.vendor = hits
             notes.append(f"narrowed to vendor {', '.join(hits)}")
+    reference = ""
+    if not f.source and len(f.vendor) <= 1:
+        picked = ordinal_document(corpus, q, f.vendor[0] if f.vendor else None, f.audiences)
+        if picked:
+            f.source, reference = [picked[0]], picked[1]
+            notes.append(f"narrowed to document {picked[0]}")
     if _FINDINGISH.search(query) and _SET_OF_FINDINGS.search(query) and not f.status:
         if _OPEN.search(query):
             f.status = ["open"]
@@ -85,7 +111,24 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
     if sev and not f.severity:
         f.severity = [sev.group(1).lower()]
         notes.append(f"{f.severity[0]} findings")
-    return Routing(q, f, notes)
+    return Routing(q, f, notes, reference=reference)
+
+
+def ordinal_document(corpus: Corpus, query: str, vendor: str | None,
+                     audiences: tuple[str, ...] | None = None) -> tuple[str, str] | None:
+    """The audit document a question picks by its place in time ("the first Northwind audit" -> the vendor's
+    oldest audit report, "the latest follow-up" -> the newest follow-up note), among those ``audiences`` may see,
+    with the words that picked it; None when the question picks none or no document of that kind is dated.
+    Without a vendor, every vendor's documents count."""
+    m = _ORDINAL.search(query)
+    if not m or m["kind"].lower().endswith("s"):  # "the latest audits": more than one document
+        return None
+    kind = "follow-up" if "follow" in m["kind"].lower() else "audit"
+    docs = [d for d in corpus.audits_for(audiences) if d["date"] and _of_kind(d["title"], kind)
+            and (vendor is None or d["vendor"] == vendor)]
+    if not docs:
+        return None
+    return (docs[0] if m["which"].lower() in ("first", "earliest") else docs[-1])["source"], m.group(0)
 
 
 def resolve_document(corpus: Corpus, ref: str, audiences: tuple[str, ...] | None = None, explicit: bool = False) -> str | None:
