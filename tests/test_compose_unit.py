@@ -271,3 +271,20 @@ def test_a_definitions_section_is_completed_only_for_a_question_about_what_a_ter
     assert complete_sections(list(picks), "How soon must a breach of PHI be reported?", _Doc(chunks)) == picks
     completed = complete_sections(list(picks), "What does PHI mean in these clauses?", _Doc(chunks))
     assert [p.chunk.text[p.start:p.end][:3] for p in completed] == ["1.1", "1.2", "1.3"]
+
+
+def test_a_completed_section_does_not_crowd_out_another_documents_best_chosen_quote(monkeypatch):
+    from assistant.answering import compose
+
+    monkeypatch.setattr(compose, "MAX_STATEMENTS", 4)
+    # a note's section completed around its chosen sentence: every sibling ranks with that sentence's score
+    section = _picks("audit", "audits/note.md", [(f"Item {n} of the audit scope covered one more area.", 1.0) for n in range(6)])
+    clause = _picks("contract", "contracts/acme.md", [("7.1 Acme shall complete a background check before a worker starts.", 0.9),
+                                                      ("7.2 Acme shall rescreen each worker every 3 years.", 0.85)])
+    chosen = frozenset({section[0].key, clause[0].key, clause[1].key})
+    kept = [p.chunk.text[p.start:p.end] for p in compose._budget(section + clause, chosen)]
+    assert "7.1 Acme shall complete a background check before a worker starts." in kept  # the contract's best quote
+    assert "7.2 Acme shall rescreen each worker every 3 years." not in kept  # the rest still go by score
+    assert kept.count("Item 0 of the audit scope covered one more area.") == 1 and len(kept) == 4
+    # without the chosen quotes known, the section's siblings fill the budget (the behaviour this replaces)
+    assert not any(t.startswith("7.1") for t in (p.chunk.text[p.start:p.end] for p in compose._budget(section + clause)))

@@ -193,12 +193,19 @@ def _clean(quote: str) -> str:
     return " ".join(text.strip(" |").split())
 
 
-def _budget(picks: list[Pick]) -> list[Pick]:
+def _budget(picks: list[Pick], chosen: frozenset[tuple[str, int]] = frozenset()) -> list[Pick]:
     """The best picks within the statement and character budget (finding status lines kept). Guidance that
     restates a quoted standard clause with the same figures ("data at rest must be encrypted with AES-256"
     beside clause 3.1) comes after every other quote: it adds a second source, not a second statement, and
-    the standard's other clauses come first."""
-    ranked = sorted(picks, key=lambda p: (not p.latest_for, -p.score))
+    the standard's other clauses come first. Each document's best quote of those ``chosen`` for the question
+    comes before the quotes added to complete a section or a list: a completed section ranks every sibling
+    with its best sentence and would otherwise fill the budget before another document's direct answer."""
+    reserved: dict[str, Pick] = {}  # each document's best chosen quote
+    for p in picks:
+        if p.key in chosen and (p.chunk.source not in reserved or p.score > reserved[p.chunk.source].score):
+            reserved[p.chunk.source] = p
+    first = {p.key for p in reserved.values()}
+    ranked = sorted(picks, key=lambda p: (not p.latest_for, p.key not in first, -p.score))
     standard = [set(tokens(without_clause_numbers(p.chunk.text[p.start:p.end]))) for p in ranked if _authority(p.chunk) == 0]
 
     def restates(p: Pick) -> bool:
@@ -253,7 +260,8 @@ def compose(question: str, picks: list[Pick], ctx: Context | None = None, lead: 
     """(answer text, citations, statements, the chunks quoted) for the chosen quotes. ``lead``: a sentence
     put before the one naming the documents; ``fixed``: quotes given exactly, first in the budget, with no
     section, finding record or latest-status quotes added for them (the finding register's record lines)."""
-    picks = _budget(list(fixed) + _focused(latest_findings(finding_records(list_intros(complete_sections(picks, question, ctx), ctx)), ctx), question))
+    chosen = frozenset(p.key for p in list(fixed) + picks)  # the quotes chosen for the question, before completion
+    picks = _budget(list(fixed) + _focused(latest_findings(finding_records(list_intros(complete_sections(picks, question, ctx), ctx)), ctx), question), chosen)
     groups: dict[str, list[Pick]] = {}
     for p in sorted(picks, key=lambda p: -p.score):
         groups.setdefault(p.chunk.source, []).append(p)
