@@ -48,6 +48,12 @@ _ORDINAL = re.compile(
     r"(?!\s*(?i:rights?|clauses?|terms?|plans?|trails?|logs?))")
 
 
+# what happened after a document ("... flagged in the first audit; has it been fixed since?"): the earlier document
+# names the subject, the later ones answer
+_SINCE = re.compile(r"\b(?:since|now|still|yet|currently|today|later|afterwards|any more|anymore|"
+                    r"(?:been|got|get|was|were) (?:fixed|closed|resolved|remediated|sorted))\b", re.I)
+
+
 def _of_kind(title: str, kind: str) -> bool:
     """Whether a document's title makes it a follow-up note or an audit (a re-audit that follows up is both)."""
     follow = bool(re.search(r"\bfollow[- ]up\b", title, re.I))
@@ -118,17 +124,21 @@ def ordinal_document(corpus: Corpus, query: str, vendor: str | None,
                      audiences: tuple[str, ...] | None = None) -> tuple[str, str] | None:
     """The audit document a question picks by its place in time ("the first Northwind audit" -> the vendor's
     oldest audit report, "the latest follow-up" -> the newest follow-up note), among those ``audiences`` may see,
-    with the words that picked it; None when the question picks none or no document of that kind is dated.
-    Without a vendor, every vendor's documents count."""
+    with the words that picked it; None when the question picks none or no document of that kind is dated, or asks
+    what happened after the first one ("has it been fixed since?": later documents answer). Without a vendor,
+    every vendor's documents count."""
     m = _ORDINAL.search(query)
     if not m or m["kind"].lower().endswith("s"):  # "the latest audits": more than one document
+        return None
+    which = m["which"].lower()
+    if which in ("first", "earliest") and _SINCE.search(query):
         return None
     kind = "follow-up" if "follow" in m["kind"].lower() else "audit"
     docs = [d for d in corpus.audits_for(audiences) if d["date"] and _of_kind(d["title"], kind)
             and (vendor is None or d["vendor"] == vendor)]
     if not docs:
         return None
-    return (docs[0] if m["which"].lower() in ("first", "earliest") else docs[-1])["source"], m.group(0)
+    return (docs[0] if which in ("first", "earliest") else docs[-1])["source"], m.group(0)
 
 
 def resolve_document(corpus: Corpus, ref: str, audiences: tuple[str, ...] | None = None, explicit: bool = False) -> str | None:
