@@ -271,6 +271,15 @@ def test_guidance_that_repeats_a_quoted_clause_does_not_crowd_out_the_standards_
     assert "Data at rest must be encrypted with AES-256" not in guidance  # clause 3.1 already says it
 
 
+def test_a_completed_section_does_not_push_out_another_documents_direct_answer(kb):
+    # the audit notes' completed sections and lists once filled the budget before the contract's clause
+    ans = kb.ask("When does Harborview have to finish background checks on new staff?", role="manager")
+    assert not ans.refused
+    contract = [c.quote for c in ans.citations if c.source == "contracts/harborview-hr-agreement.md"]
+    assert any("before the worker starts" in q for q in contract), [c.source for c in ans.citations]
+    exact(kb, ans)
+
+
 def test_a_sentence_that_introduces_a_table_brings_the_whole_table(kb):
     ans = kb.ask("How are bidders weighted when we choose a provider?", role="manager")
     assert not ans.refused
