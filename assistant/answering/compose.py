@@ -32,7 +32,7 @@ from assistant.core.units import sectioned_units, statement_units
 
 MAX_STATEMENTS = 12
 MAX_QUOTE_CHARS = 2600
-MIN_DOCUMENT_SHARE = 0.8  # of the best quote's score a document's best quote must reach to be quoted
+MIN_DOCUMENT_SHARE = 0.9  # of the best quote's score a document's best quote must reach to be quoted
 RESTATED = 0.6  # share of terms two quotes from different documents have in common when one restates the other
 _REQUIREMENT = re.compile(r"\b(must|should|shall|need(?:s)? to|has to|have to|required?|requirements?|obliged|expect(?:ed)?|"
                           r"say about|cover|include|contain|standard|clauses?)\b", re.I)
