@@ -280,6 +280,15 @@ def test_a_completed_section_does_not_push_out_another_documents_direct_answer(k
     exact(kb, ans)
 
 
+def test_findings_of_an_audit_picked_by_its_place_in_time_are_that_audits(kb):
+    ans = kb.ask("Which findings from the first Northwind audit are still open?", role="auditor")
+    lead = ans.text.splitlines()[0]
+    assert not ans.refused and "NW-2024-02" not in lead, lead  # open, but raised by the second audit
+    assert "no Northwind finding of *Northwind payroll processing audit report, November 2023* that is open" in lead
+    assert "NW-2023-01" in lead and "NW-2023-02" in lead  # the first audit's findings, both closed since
+    exact(kb, ans)
+
+
 def test_a_sentence_that_introduces_a_table_brings_the_whole_table(kb):
     ans = kb.ask("How are bidders weighted when we choose a provider?", role="manager")
     assert not ans.refused

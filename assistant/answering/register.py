@@ -224,12 +224,12 @@ def _selection(fq: FindingQuery, many: bool = False, titles: Sequence[str] = ())
     """The findings a query selects, in words: "critical finding first raised in 2025", "Northwind findings that are
     open", "Northwind finding of *Northwind audit 2023* that is open" (``titles``: of the documents selecting)."""
     words = " ".join(w for w in (" or ".join(fq.severities), " or ".join(fq.vendors)) if w)
-    raised = f" of {' or '.join(f'*{t}*' for t in titles)}" if titles else ""
-    raised += f" first raised in {' or '.join(sorted(fq.raised))}" if fq.raised else ""
+    of = f" of {' or '.join(f'*{t}*' for t in titles)}" if titles else ""
+    raised = f" first raised in {' or '.join(sorted(fq.raised))}" if fq.raised else ""
     closed = f" recorded closed in {' or '.join(sorted(fq.closed))}" if fq.closed else ""
     shown = [s for s in fq.statuses if not (fq.closed and s == "closed")]  # (closed in a year is closed)
     status = f" that {'are' if many else 'is'} {' or '.join(shown)}" if shown else ""
-    return f"{words} finding{'s' if many else ''}{raised}{closed}{status}".strip()
+    return f"{words} finding{'s' if many else ''}{of}{raised}{closed}{status}".strip()
 
 
 def empty_selection(question: str, fq: FindingQuery | None, register: dict[str, dict[str, Any]], ctx: Context,

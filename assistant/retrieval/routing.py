@@ -49,9 +49,9 @@ _ORDINAL = re.compile(
 
 
 # what happened after a document ("... flagged in the first audit; has it been fixed since?"): the earlier document
-# names the subject, the later ones answer
-_SINCE = re.compile(r"\b(?:since|now|still|yet|currently|today|later|afterwards|any more|anymore|"
-                    r"(?:been|got|get|was|were) (?:fixed|closed|resolved|remediated|sorted))\b", re.I)
+# names the subject, the later ones answer. (What is *still* open of that audit's findings is the register's to
+# say from their latest records: the document still selects the findings.)
+_SINCE = re.compile(r"\b(?:since|later|afterwards|(?:been|got|get|was|were) (?:fixed|closed|resolved|remediated|sorted))\b", re.I)
 
 
 def _of_kind(title: str, kind: str) -> bool:
