@@ -38,6 +38,19 @@ def test_years_raised_and_closed_are_told_apart():
     assert first.raised == {"2025"} and not first.topic  # "first" says when a finding was raised, it is no subject
 
 
+@pytest.mark.parametrize("question, raised, closed", [
+    ("Which vendor audit findings have been closed so far in 2026?", set(), {"2026"}),
+    ("Which findings did the vendors resolve at some point during 2025?", set(), set()),  # (not "resolved")
+    ("Which findings were resolved by Internal Audit in 2025?", set(), {"2025"}),
+    ("Which closed findings were raised in 2024?", {"2024"}, set()),  # the year says when they were raised
+])
+def test_a_closing_year_with_words_between(question, raised, closed):
+    fq = finding_query(question, Filters(), IDS)
+    assert fq is not None and fq.raised == raised and fq.closed == closed
+    if closed:
+        assert not fq.topic  # the year selects by closing date; it is not a subject matched against record lines
+
+
 @pytest.mark.parametrize("question, vendors, raised", [
     ("What did the 2023 audits turn up?", [], {"2023"}),
     ("Which findings came out of the 2025 audits?", [], {"2025"}),

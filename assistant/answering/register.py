@@ -38,7 +38,8 @@ _SEVERITY = re.compile(
 _YEAR = r"((?:19|20)\d\d)"
 _RAISED = re.compile(rf"\b(?:raised?|found|finds?|uncover(?:ed|s)?|flag(?:ged|s)?|turn(?:ed|s)?\s+up|reported|identified|opened|issued|recorded)\s+(?:[\w'-]+\s+){{0,5}}?(?:in|during)\s+{_YEAR}\b"
                      rf"|\b{_YEAR}\s+(?:[\w-]+(?:'s)?\s+){{0,2}}?audits?\b|\baudits?\s+(?:of|in)\s+{_YEAR}\b", re.I)
-_CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:in|during)\s+{_YEAR}\b", re.I)
+# "closed in 2025", "closed so far in 2026", "resolved by Internal Audit during 2025"
+_CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:(?!(?:raised|found|reported|identified|opened|first)\b)[\w'-]+\s+){{0,4}}?(?:in|during)\s+{_YEAR}\b", re.I)
 # "what did the 2024 audits find?", "what did Meridian's audit turn up?": the findings, asked without the word
 _AUDIT_FOUND = re.compile(r"\bwhat\b[^?.]{0,40}\baudit(?:s|ors?)?\b[^?.]{0,20}"
                           r"\b(?:find|found|uncover(?:ed)?|turn(?:ed)? up|flag(?:ged)?)\b", re.I)
@@ -159,8 +160,11 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
                                          for rx in (_FINDINGS, _OTHER_NAMES) for m in rx.finditer(own))
     one = fixed or not (found or status_ask or plural or _SET.search(question))
     sev = [s for m in _SEVERITY.finditer(question) for s in SEVERITIES if re.search(rf"\b{s}\b", m.group(0), re.I)]
-    raised = {y for m in _RAISED.finditer(question) for y in m.groups() if y}
-    closed = {y for m in _CLOSED_IN.finditer(question) for y in m.groups() if y}
+    closing = list(_CLOSED_IN.finditer(question))
+    closed = {y for m in closing for y in m.groups() if y}
+    # (a year inside a closing phrase is not one raised: "resolved by Internal Audit in 2025")
+    raised = {y for m in _RAISED.finditer(question) for y in m.groups()
+              if y and not any(c.start() <= m.start() and m.end() <= c.end() for c in closing)}
     statuses = list(filters.status) or sorted({"closed" if (m.group("closed") or m.group("closed2")) else "open"
                                                for m in _STATUS.finditer(question)})
     if not (word or statuses):  # (no word for findings for the status to qualify: what is still open, what was fixed)
