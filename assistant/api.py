@@ -328,6 +328,8 @@ class Assistant:
             dense_max=chunks[0].signals.get("dense_max", 0.0),
             routed=bool(routing.notes),
             reference=routing.reference,
+            name_texts=[f"{c.title} {c.section} {c.text}" for c in chunks if c.metadata.get("vendor") in routing.filters.vendor]
+            if routing.vendor_named else [],
             part_sims=part_sims,
             findings_matched=listed or bool((routing.filters.status or routing.filters.severity)
                                             and self.retriever.finding_ids(routing.filters)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -318,3 +320,14 @@ def test_the_words_that_picked_the_document_need_not_be_in_the_evidence():
                                reference="latest Northwind follow-up"), lambda t: 1.0, lambda t: True, vendors=["Northwind"])
     assert plain["best_cover"] < 1.0  # "latest", "follow-up", "say" are not in the sentence
     assert picked["best_cover"] == 1.0  # the document chosen answers "latest follow-up"; "leaver access" is covered
+
+
+def test_a_name_asked_of_a_named_vendor_must_be_in_that_vendors_passages():
+    """Guidance naming SA8000 beside Acme's contract does not say whether Acme is SA8000 certified."""
+    contract = "Acme Services agreement. Acme shall keep its ISO 27001 certificate current."
+    guidance = "Labour standards guidance. SA8000 certification shows a vendor audits its working conditions."
+    q = "Is Acme SA8000 certified?"
+    together = Evidence(q, chunk_texts=[contract, guidance], sentences=[guidance], sentence_sims=[0.6], dense_max=0.6)
+    vendor_only = replace(together, name_texts=[contract])
+    assert features(together, lambda t: 1.0, lambda t: True)["names_missing"] == 0.0
+    assert features(vendor_only, lambda t: 1.0, lambda t: True)["names_missing"] == 0.5  # Acme found, SA8000 not

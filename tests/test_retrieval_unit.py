@@ -136,3 +136,19 @@ def test_routed_search_embeds_the_question_once(retriever, monkeypatch):
     again = retriever.search_routed(r, 4)
     assert calls == [[r.query]] and [c.id for c in first] == [c.id for c in again]
     assert {c.metadata.get("vendor") for c in first} == {"Bluepeak", "Northwind"}
+
+
+def test_a_question_naming_one_vendor_also_sees_the_rules(retriever):
+    """A named vendor narrows the search to its documents, and a third as many chunks again come from documents of
+    no vendor (standards, guidance): what the rules say often answers a question about one vendor."""
+    r = retriever.route("What does Northwind have to do when a security incident happens?", Filters())
+    assert r.vendor_named and r.filters.vendor == ["Northwind"]
+    vendors = [h.metadata.get("vendor") for h in retriever.search_routed(r, 3)]
+    assert vendors == ["Northwind"] * 3 + [None]
+    # a vendor filter the caller sets is kept strictly
+    strict = retriever.search("security incident", k=6, filters=Filters.from_dict({"vendor": "Northwind"}, "admin"))
+    assert strict and {h.metadata.get("vendor") for h in strict} == {"Northwind"}
+    # ... and so is a reference to one document
+    doc = retriever.route("Consider contracts/northwind.md; what happens after a security incident?", Filters())
+    assert doc.filters.source == ["contracts/northwind.md"]
+    assert not doc.vendor_named

@@ -75,11 +75,13 @@ class Routing:
     # the words that picked a document by its place in time ("the latest Northwind follow-up"): the choice of
     # document answers them, so the evidence need not repeat them
     reference: str = ""
+    vendor_named: bool = False  # the vendor filter comes from a vendor the question names (not from the caller)
 
 
 def route(corpus: Corpus, query: str, filters: Filters, document: str | None = None) -> Routing:
     """The question's search text and filters, narrowed by the references it makes."""
     notes: list[str] = []
+    named_vendor = False
     f = replace(filters)
     q = query
     m = _CONSIDER.match(query)
@@ -99,6 +101,7 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
         hits = named_in(query, vendors)
         if hits:
             f.vendor = hits
+            named_vendor = True
             notes.append(f"narrowed to vendor {', '.join(hits)}")
     reference = ""
     if not f.source and len(f.vendor) <= 1:
@@ -117,7 +120,7 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
     if sev and not f.severity:
         f.severity = [sev.group(1).lower()]
         notes.append(f"{f.severity[0]} findings")
-    return Routing(q, f, notes, reference=reference)
+    return Routing(q, f, notes, reference=reference, vendor_named=named_vendor and not f.source)
 
 
 def ordinal_document(corpus: Corpus, query: str, vendor: str | None,

@@ -28,6 +28,12 @@ RRF_K = 60
 # Dense search is exact, in memory, when the filters leave at most this many chunks (routed
 # questions, role and vendor filters, small collections); above it Chroma's HNSW index answers.
 EXACT_MAX = 50_000
+# A question that names a vendor searches that vendor's documents, and k // ``GENERAL_SHARE`` more chunks come from
+# the documents of no vendor (standards, templates, guidance), after the vendor's: "if Meridian loses encrypted
+# data, is that still a reportable breach?" is answered by the rules, not by Meridian's own papers. (Taking the
+# places from the vendor's own chunks instead lost its contract's direct answers.) A question naming two vendors
+# compares them: their documents share the chunks.
+GENERAL_SHARE = 3
 
 
 def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
@@ -131,7 +137,8 @@ class Retriever:
         return self.search_routed(routing, k, candidates)
 
     def search_routed(self, routing: Routing, k: int, candidates: int | None = None) -> list[Chunk]:
-        """The k best chunks for a routed question; sets ``routing.vector`` to the query embedding."""
+        """The k best chunks for a routed question (for one that names a vendor, then k // ``GENERAL_SHARE`` from
+        documents of no vendor); sets ``routing.vector`` to the query embedding."""
         corpus = self.corpus
         if not corpus.chunks:
             return []
@@ -143,16 +150,28 @@ class Retriever:
         n = min(max(candidates or 0, k * 4, 40), allowed)
         if routing.vector is None or routing.vector_query != routing.query:  # embedded once per routed query
             routing.vector, routing.vector_query = self.embedder.embed([routing.query])[0], routing.query
-        qvec = routing.vector
-        dense = self._dense(corpus, qvec, mask, allowed, n, where(clauses))
+        lex_all = corpus.bm25.scores(corpus.expanded(routing.query))
+        order, fused, dense = self._fused(corpus, routing.vector, mask, n, where(clauses), lex_all)
         dense_score = dict(dense)
-        lex = np.where(mask, corpus.bm25.scores(corpus.expanded(routing.query)), -1.0)
-        top_lex = np.argpartition(-lex, min(n, len(lex) - 1))[:n] if len(lex) > n else np.arange(len(lex))
-        top_lex = [int(i) for i in top_lex[np.argsort(-lex[top_lex])] if lex[i] > 0]
-        fused = rrf([[i for i, _ in dense], top_lex])
-        order = sorted(fused, key=lambda i: (-fused[i], i))
+        lex = np.where(mask, lex_all, -1.0)
         vendors = routing.filters.vendor or []
         best = balanced(order, k, [corpus.chunks[i].metadata.get("vendor") for i in order]) if len(vendors) > 1 else order[:k]
+        if routing.vendor_named and len(vendors) == 1 and k >= GENERAL_SHARE:
+            general = replace(routing.filters, vendor=[""])  # (the documents of no vendor)
+            gclauses = general.clauses(self.finding_ids(general))
+            gmask = corpus.mask(gclauses)
+            if gmask.any():
+                # (Chroma stores no vendor key for such documents: it searches without the vendor clause, and rows
+                # outside ``gmask`` are dropped from its hits)
+                unvendored = [c for c in gclauses if c.key != "vendor"]
+                gorder, gfused, gdense = self._fused(corpus, routing.vector, gmask, min(n, int(gmask.sum())),
+                                                     where(unvendored), lex_all)
+                best = best + gorder[: k // GENERAL_SHARE]
+                for i, score in gdense:
+                    dense_score.setdefault(i, score)
+                for i in gorder:
+                    fused.setdefault(i, gfused[i])
+                lex = np.where(mask | gmask, lex_all, -1.0)
         lex_max = float(lex.max()) if len(lex) else 0.0
         out = []
         for i in best:
@@ -163,6 +182,17 @@ class Retriever:
         if out and dense:  # similarity of the best dense hit, for the answerability decision
             out[0].signals["dense_max"] = max(score for _, score in dense)
         return out
+
+    def _fused(self, corpus: Corpus, qvec: np.ndarray, mask: np.ndarray, n: int, chroma_where: Any,
+               lex_all: np.ndarray) -> tuple[list[int], dict[int, float], list[tuple[int, float]]]:
+        """The rows ``mask`` allows, best first by reciprocal-rank fusion of dense and BM25 ranks, with the fused
+        scores and the dense hits."""
+        dense = self._dense(corpus, qvec, mask, int(mask.sum()), n, chroma_where)
+        lex = np.where(mask, lex_all, -1.0)
+        top_lex = np.argpartition(-lex, min(n, len(lex) - 1))[:n] if len(lex) > n else np.arange(len(lex))
+        top_lex = [int(i) for i in top_lex[np.argsort(-lex[top_lex])] if lex[i] > 0]
+        fused = rrf([[i for i, _ in dense], top_lex])
+        return sorted(fused, key=lambda i: (-fused[i], i)), fused, dense
 
     def coverage(self, query: str, chunks: list[Chunk]) -> float:
         """Share of the query's idf weight whose terms occur in the retrieved chunks (0-1)."""
@@ -186,9 +216,9 @@ class Retriever:
             top = top[np.argsort(-sims[top], kind="stable")]
             return [(int(idx[t]), float(sims[t])) for t in top]
         out = []
-        for c in self.store.query(qvec, n, chroma_where):
+        for c in self.store.query(qvec, n, chroma_where):  # (a hit outside the mask: the where was wider)
             i = corpus.by_id.get(c.id)
-            if i is not None:
+            if i is not None and mask[i]:
                 out.append((i, c.score))
         return out
 
