@@ -25,7 +25,7 @@ from assistant.answering.extractive import (
     rank,
     refusal,
 )
-from assistant.answering.question import question_parts
+from assistant.answering.question import final_ask, question_parts
 from assistant.answering.recency import after_records, asks_by_date
 from assistant.answering.register import (
     FindingQuery,
@@ -309,27 +309,36 @@ class Assistant:
 
     def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False) -> tuple[list[Candidate], dict[str, float]]:
         """The units that would answer, and the answerability signals (with the model's probability).
-        ``listed``: the finding register holds the set of findings the question asks for."""
+        ``listed``: the finding register holds the set of findings the question asks for. For a question that
+        names a vendor, the signals judge that vendor's passages only: the rules' passages retrieved beside them
+        may complete an answer ("if Meridian loses encrypted data, is it a breach?"), but a guidance passage on
+        SA8000 does not say whether the vendor is certified."""
         if not chunks:
             return [], {}
         corpus = self.retriever.corpus
-        ranked = rank(corpus.expanded(routing.query), chunks, self._idf, self.embedder, routing.vector)
-        chosen = choose(ranked, chunks)
+        query = corpus.expanded(routing.query)
+        ask = final_ask(routing.query)
+        own = [c for c in chunks if c.metadata.get("vendor") in routing.filters.vendor] if routing.vendor_named else chunks
+        judged = own or chunks
+        ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask)
+        chosen = choose(ranked, judged)
+        if judged is not chunks:  # (the vendor's chunks come first: the same indices in ``chunks``)
+            answer = choose(rank(query, chunks, self._idf, self.embedder, routing.vector, ask=ask), chunks)
+        else:
+            answer = chosen
         parts = question_parts(routing.query)
         vecs = [x.vec for x in ranked if x.vec is not None]
         part_sims = (np.max(self.embedder.embed(parts) @ np.stack(vecs).T, axis=1).tolist()
                      if len(parts) > 1 and vecs else [])
         ev = Evidence(
             question=routing.query,
-            chunk_texts=[f"{c.title} {c.section} {c.text}" for c in chunks],
-            sentences=[f"{chunks[x.ci].section} {chunks[x.ci].text[x.start:x.end]}" for x in chosen],
-            bare=[chunks[x.ci].text[x.start:x.end] for x in chosen],
+            chunk_texts=[f"{c.title} {c.section} {c.text}" for c in judged],
+            sentences=[f"{judged[x.ci].section} {judged[x.ci].text[x.start:x.end]}" for x in chosen],
+            bare=[judged[x.ci].text[x.start:x.end] for x in chosen],
             sentence_sims=[x.sim for x in chosen if x.sim is not None],
             dense_max=chunks[0].signals.get("dense_max", 0.0),
             routed=bool(routing.notes),
             reference=routing.reference,
-            name_texts=[f"{c.title} {c.section} {c.text}" for c in chunks if c.metadata.get("vendor") in routing.filters.vendor]
-            if routing.vendor_named else [],
             part_sims=part_sims,
             findings_matched=listed or bool((routing.filters.status or routing.filters.severity)
                                             and self.retriever.finding_ids(routing.filters)),
@@ -338,7 +347,7 @@ class Assistant:
                            self.settings.organisation, corpus.vendors, corpus.expansions(routing.query),
                            corpus.thesaurus.matches(routing.query))
         signals["p_answerable"] = round(self.answerability.probability(signals), 4)
-        return chosen, signals
+        return answer, signals
 
     def _idf(self, term: str) -> float:
         return self.retriever.corpus.bm25.idf_of(term)

@@ -361,3 +361,38 @@ def test_everyday_words_meet_the_documents_wording(kb):
     assert "recovery time objective (RTO) is 4 hours" in ans.text
     assert any(c.source == "contracts/model-clauses-continuity-exit-and-liability.md" for c in ans.citations)
     exact(kb, ans)
+
+
+def test_a_question_about_one_vendor_can_quote_the_standard_beside_its_contract(kb):
+    # naming a vendor once limited the search to its documents: the standard asked about could not be quoted
+    ans = kb.ask("What does the Northwind contract give us on exit assistance, and how long does our standard say it "
+                 "should last?", role="manager")
+    assert not ans.refused
+    cited = {c.source for c in ans.citations}
+    assert {"contracts/northwind-payroll-agreement.md", "contracts/model-clauses-continuity-exit-and-liability.md"} <= cited
+    assert "6 months" in ans.text
+    exact(kb, ans)
+
+
+def test_what_the_rules_say_does_not_answer_what_a_named_vendor_holds(kb):
+    # guidance on certifications is retrieved beside the vendor's papers, but it says nothing of this vendor
+    ans = kb.ask("Has Ledgerline been certified to SA8000?", role="manager")
+    assert ans.refused, ans.text
+
+
+def test_a_scenario_does_not_drown_the_ask_when_sentences_are_scored(kb):
+    # the small talk before the ask pulls the whole question away from the clauses that answer it
+    from assistant.answering.extractive import rank
+    from assistant.answering.question import final_ask
+
+    q = ("Our team moved to a new floor last month and the canteen menu has changed as well. "
+         "What must a supplier send us while it recovers from a disaster?")
+    chunks = [c for c in kb.retriever.corpus.chunks if "regular status updates" in c.text]
+    assert chunks and final_ask(q).startswith("What must a supplier send us")
+
+    def sims(ask: str) -> dict[str, float]:
+        return {chunks[x.ci].text[x.start:x.end][:3]: x.sim for x in rank(q, chunks, kb._idf, kb.embedder, ask=ask)}
+
+    plain, asked = sims(""), sims(final_ask(q))
+    assert all(asked[k] >= plain[k] for k in plain)  # the higher of the two similarities
+    assert asked["4.1"] > plain["4.1"] + 0.05 and asked["4.1"] > plain["4.2"]  # the ask's clauses come forward

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
 from assistant.answering.answerability import Answerability, Evidence, best_threshold, features, fit
-from assistant.answering.question import expected_type, names, provides, question_parts, value_words
+from assistant.answering.question import expected_type, final_ask, names, provides, question_parts, value_words
 from assistant.core.text import defines, spelled_out, tokens
 
 pytestmark = pytest.mark.unit
@@ -322,12 +320,11 @@ def test_the_words_that_picked_the_document_need_not_be_in_the_evidence():
     assert picked["best_cover"] == 1.0  # the document chosen answers "latest follow-up"; "leaver access" is covered
 
 
-def test_a_name_asked_of_a_named_vendor_must_be_in_that_vendors_passages():
-    """Guidance naming SA8000 beside Acme's contract does not say whether Acme is SA8000 certified."""
-    contract = "Acme Services agreement. Acme shall keep its ISO 27001 certificate current."
-    guidance = "Labour standards guidance. SA8000 certification shows a vendor audits its working conditions."
-    q = "Is Acme SA8000 certified?"
-    together = Evidence(q, chunk_texts=[contract, guidance], sentences=[guidance], sentence_sims=[0.6], dense_max=0.6)
-    vendor_only = replace(together, name_texts=[contract])
-    assert features(together, lambda t: 1.0, lambda t: True)["names_missing"] == 0.0
-    assert features(vendor_only, lambda t: 1.0, lambda t: True)["names_missing"] == 0.5  # Acme found, SA8000 not
+@pytest.mark.parametrize("question,ask", [
+    ("Our vendor lost a site and switched to its disaster plan. What must it send us while it recovers?",
+     "What must it send us while it recovers?"),
+    ("What must a vendor send us while it recovers from a disaster?", ""),  # one sentence: the whole question asks
+    ("A vendor lost a site. Now what?", ""),  # too short to stand alone
+])
+def test_the_ask_after_a_scenario(question, ask):
+    assert final_ask(question) == ask

@@ -81,9 +81,6 @@ class Evidence:
     # The words with which the question picked the document searched ("the latest Northwind follow-up"): the
     # document chosen meets them, as a vendor's documents meet its name.
     reference: str = ""
-    # The texts a name the question uses must be found in (empty: ``chunk_texts``): for a question about a vendor it
-    # names, that vendor's passages; a guidance passage naming "SA8000" says nothing of whether the vendor is certified.
-    name_texts: list[str] = field(default_factory=list)
 
 
 def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], bool],
@@ -134,7 +131,7 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     sent_terms = set(tokens(" ".join(ev.sentences)))
     missing = [w for t, w in weights.items() if t not in sent_terms and known(t)]
     sims = sorted(ev.sentence_sims, reverse=True)
-    found = " ".join(ev.name_texts or ev.chunk_texts).lower()
+    found = " ".join(ev.chunk_texts).lower()
     # the names it uses, and the years it asks about ("ahead of the 2026 peak season")
     qnames = names(ev.question, common) + re.findall(r"\b(?:19|20)\d\d\b", ev.question)
     # ... and the months it pins ("at the February 2026 desk review"): met by that month's name or an ISO date in it

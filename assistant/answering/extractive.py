@@ -94,12 +94,15 @@ UNIT_VECTORS = UnitVectors()
 
 
 def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], embedder: Any = None,
-         qvec: Any = None) -> list[Candidate]:
+         qvec: Any = None, ask: str = "") -> list[Candidate]:
     """Every quotable unit of the chunks, best first.
 
     A unit scores by the idf-weighted share of the question's terms it contains, the terms its
     section heading adds, its chunk's rank and (for the best few) its embedding similarity.
-    Headings, instruction-like text and fragments are never candidates.
+    Headings, instruction-like text and fragments are never candidates. ``ask``: the question's last
+    sentence when it sets out a situation first ("Our vendor lost a site. What must it send us while it
+    recovers?"); a unit's similarity is the higher of its similarity to the whole question and to the ask
+    (chosen on the calibration split: key-fact recall 0.752 -> 0.761; the mean of the two lost facts).
     """
     # (a date or a rate the sentence names still ranks it: only "how soon" words are left out)
     q_terms = set(tokens(question)) - set(tokens(" ".join(value_words(question))))
@@ -134,7 +137,10 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
         if qvec is None:
             qvec = embedder.embed([question])[0]
         vecs = UNIT_VECTORS.embed(embedder, texts)
-        for x, vec, sim in zip(top, vecs, vecs @ qvec):
+        sims = vecs @ qvec
+        if ask:  # a scenario, then the ask: a unit that answers the ask is close to it, if not to the scenario
+            sims = np.maximum(sims, vecs @ embedder.embed([ask])[0])
+        for x, vec, sim in zip(top, vecs, sims):
             x.sim, x.vec = float(sim), vec
             x.score = 0.5 * x.score + x.sim
         cands = top

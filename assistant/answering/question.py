@@ -181,6 +181,13 @@ def question_parts(question: str) -> list[str]:
     return parts or [question]
 
 
+def final_ask(question: str) -> str:
+    """The last sentence of a question that says something before it asks ("Our vendor lost a site. What must it
+    send us while it recovers?"), when it is an ask of four words or more; "" for a one-sentence question."""
+    said = [x for x in re.split(r"(?<=[.!?;:])\s+", question.strip()) if x]
+    return said[-1] if len(said) > 1 and len(said[-1].split()) >= 4 else ""
+
+
 def expected_type(question: str) -> str | None:
     """The kind of answer asked for, or None for a description ("what must", "how do we")."""
     for name, (asks, _) in ANSWER_TYPES.items():
