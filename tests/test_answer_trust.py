@@ -396,3 +396,13 @@ def test_a_scenario_does_not_drown_the_ask_when_sentences_are_scored(kb):
     plain, asked = sims(""), sims(final_ask(q))
     assert all(asked[k] >= plain[k] for k in plain)  # the higher of the two similarities
     assert asked["4.1"] > plain["4.1"] + 0.05 and asked["4.1"] > plain["4.2"]  # the ask's clauses come forward
+
+
+def test_the_standards_section_comes_complete_without_a_gap_or_an_agreements_unrelated_differences(kb):
+    ans = kb.ask("What do our model clauses require on working hours?", role="manager")
+    assert not ans.refused
+    clauses = [c.quote.split()[0] for c in ans.citations if c.source == "contracts/model-clauses-labour-and-environment.md"]
+    hours = [n for n in clauses if n.startswith("3.")]
+    assert hours == [f"3.{i}" for i in range(1, len(hours) + 1)] and len(hours) >= 4, clauses  # from 3.1, none skipped
+    assert "Incident notification" not in ans.text  # the agreement's list of other differences is not completed
+    exact(kb, ans)

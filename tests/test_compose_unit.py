@@ -288,3 +288,48 @@ def test_a_completed_section_does_not_crowd_out_another_documents_best_chosen_qu
     assert kept.count("Item 0 of the audit scope covered one more area.") == 1 and len(kept) == 4
     # without the chosen quotes known, the section's siblings fill the budget (the behaviour this replaces)
     assert not any(t.startswith("7.1") for t in (p.chunk.text[p.start:p.end] for p in compose._budget(section + clause)))
+
+
+def _section_doc(source: str, doc_type: str, section: str, clauses: list[str]):
+    from assistant.core.types import Chunk
+
+    text = f"### {section}\n\n" + "\n\n".join(clauses) + "\n"
+    return Chunk(id=source, text=text, source=source, title=source, doc_type=doc_type, section=section, start=0, end=len(text))
+
+
+def test_a_completed_section_is_cut_from_its_end_never_in_its_middle(monkeypatch):
+    from assistant.answering import compose
+    from assistant.answering.quotes import Pick
+
+    monkeypatch.setattr(compose, "MAX_STATEMENTS", 4)
+    clauses = [f"3.{n} Working hours rule number {n} applies to every worker." for n in range(1, 7)]
+    chunk = _section_doc("contracts/clauses.md", "contract", "3. Working hours", clauses)
+    at = lambda c: chunk.text.index(c)  # noqa: E731
+    # 3.2 and 3.4 were chosen, 3.4 scoring low: it once kept its own low score and was the one the budget cut
+    picks = [Pick(chunk, at(clauses[1]), at(clauses[1]) + len(clauses[1]), 0.9, "3. Working hours"),
+             Pick(chunk, at(clauses[3]), at(clauses[3]) + len(clauses[3]), 0.5, "3. Working hours")]
+    completed = compose.complete_sections(list(picks), "What must a supplier do about working hours?", _Doc([chunk]))
+    kept = [p.chunk.text[p.start:p.end][:3] for p in compose._budget(completed, frozenset(p.key for p in picks))]
+    assert sorted(kept) == ["3.1", "3.2", "3.3", "3.4"]
+
+
+def test_a_requirement_question_completes_the_standards_section_not_an_agreements_list_on_one_quote():
+    from assistant.answering.compose import complete_sections
+    from assistant.answering.quotes import Pick
+
+    standard = _section_doc("contracts/clauses.md", "contract", "3. Working hours",
+                            ["3.1 Regular hours must not exceed 48 a week.", "3.2 Overtime must be voluntary.",
+                             "3.3 Total hours must not exceed 60 a week."])
+    agreement = _section_doc("contracts/acme.md", "contract", "Differences from the model clauses",
+                             ["- Hours: Acme caps total hours at 60 a week, which meets the model clauses.",
+                              "- Breach notice: Acme has 48 hours, which is weaker than the model clauses.",
+                              "- Audit: once a year, which meets the model clauses."])
+    agreement.metadata["vendor"] = "Acme"
+    pick = lambda c, s: Pick(c, c.text.index(s), c.text.index(s) + len(s), 0.0, c.section)  # noqa: E731
+    picks = [pick(agreement, "- Hours: Acme caps total hours at 60 a week, which meets the model clauses."),
+             pick(standard, "3.1 Regular hours must not exceed 48 a week.")]
+    picks[0].score, picks[1].score = 0.95, 0.8  # the agreement's comparison line scores best
+    out = complete_sections(list(picks), "What do our model clauses require on working hours?", _Doc([standard, agreement]))
+    quoted = [p.chunk.text[p.start:p.end][:3] for p in out]
+    assert {"3.1", "3.2", "3.3"} <= set(quoted)  # the standard's section, complete
+    assert not any(q.startswith("- B") or q.startswith("- A") for q in quoted)  # not the agreement's other differences

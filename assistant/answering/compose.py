@@ -73,8 +73,8 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
     out = list(picks)
     best = {max(groups, key=lambda g: max(p.score for p in groups[g]))}
     standard = [g for g in groups if _authority(groups[g][0].chunk) == 0]
-    if standard and _REQUIREMENT.search(question):  # the standard's own section, complete
-        best.add(max(standard, key=lambda g: max(p.score for p in groups[g])))
+    if standard and _REQUIREMENT.search(question):  # the standard's own section, complete (and only it, on one quote)
+        best = {max(standard, key=lambda g: max(p.score for p in groups[g]))}
     for key, members in groups.items():
         top = max(p.score for p in members)
         if _DEFINITIONS.search(key[1]) and not _ASKS_MEANING.search(question):
@@ -93,8 +93,7 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
             continue
         items = section_items(ctx, *key)
         if 2 <= len(items) <= SECTION_MAX_ITEMS and sum(p.end - p.start for p in items) <= SECTION_MAX_CHARS:
-            have = {q.key for q in out}  # a section's own members keep their scores
-            _add(out, [p for p in items if p.key not in have], top)
+            _add(out, items, top)  # every clause at the section's score: a budget cut drops its last ones, never a middle one
     return out
 
 
@@ -205,7 +204,8 @@ def _budget(picks: list[Pick], chosen: frozenset[tuple[str, int]] = frozenset())
         if p.key in chosen and (p.chunk.source not in reserved or p.score > reserved[p.chunk.source].score):
             reserved[p.chunk.source] = p
     first = {p.key for p in reserved.values()}
-    ranked = sorted(picks, key=lambda p: (not p.latest_for, p.key not in first, -p.score))
+    # (equal scores, as a completed section's clauses have, go in document order)
+    ranked = sorted(picks, key=lambda p: (not p.latest_for, p.key not in first, -p.score, p.chunk.source, p.chunk.start + p.start))
     standard = [set(tokens(without_clause_numbers(p.chunk.text[p.start:p.end]))) for p in ranked if _authority(p.chunk) == 0]
 
     def restates(p: Pick) -> bool:
