@@ -135,6 +135,8 @@ class Assistant:
     def search(
         self, query: str, k: int = 8, filters: dict[str, Any] | None = None, role: str | None = None, document: str | None = None
     ) -> list[Chunk]:
+        """The k best chunks the role may see, best first; a question that names one vendor gets k // 3 more after
+        them, from the documents of no vendor (standards, templates, guidance)."""
         f = Filters.from_dict(filters, role or self.settings.default_role)
         return self.retriever.search(query, k, f, document=document)
 
@@ -322,7 +324,7 @@ class Assistant:
         judged = own or chunks
         ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask)
         chosen = choose(ranked, judged)
-        if judged is not chunks:  # (the vendor's chunks come first: the same indices in ``chunks``)
+        if judged is not chunks:  # the answer may also quote the rules' passages
             answer = choose(rank(query, chunks, self._idf, self.embedder, routing.vector, ask=ask), chunks)
         else:
             answer = chosen
