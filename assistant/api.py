@@ -313,7 +313,7 @@ class Assistant:
         """The units that would answer, and the answerability signals (with the model's probability).
         ``listed``: the finding register holds the set of findings the question asks for. For a question that
         names a vendor, the signals judge that vendor's passages only: the rules' passages retrieved beside them
-        may complete an answer ("if Meridian loses encrypted data, is it a breach?"), but a guidance passage on
+        may complete an answer ("... and how long does our standard say it should last?"), but a guidance passage on
         SA8000 does not say whether the vendor is certified."""
         if not chunks:
             return [], {}

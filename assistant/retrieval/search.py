@@ -29,8 +29,8 @@ RRF_K = 60
 # questions, role and vendor filters, small collections); above it Chroma's HNSW index answers.
 EXACT_MAX = 50_000
 # A question that names a vendor searches that vendor's documents, and k // ``GENERAL_SHARE`` more chunks come from
-# the documents of no vendor (standards, templates, guidance), after the vendor's: "if Meridian loses encrypted
-# data, is that still a reportable breach?" is answered by the rules, not by Meridian's own papers. (Taking the
+# the documents of no vendor (standards, templates, guidance), after the vendor's: "what does the Northwind contract
+# give us on exit assistance, and how long does our standard say it should last?" needs the model clauses. (Taking the
 # places from the vendor's own chunks instead lost its contract's direct answers.) A question naming two vendors
 # compares them: their documents share the chunks.
 GENERAL_SHARE = 3
