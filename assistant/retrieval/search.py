@@ -142,7 +142,8 @@ class Retriever:
         corpus = self.corpus
         if not corpus.chunks:
             return []
-        clauses = routing.filters.clauses(self.finding_ids(routing.filters))
+        ids = self.finding_ids(routing.filters)
+        clauses = routing.filters.clauses(ids)
         mask = corpus.mask(clauses)
         allowed = int(mask.sum())
         if allowed == 0:
@@ -158,7 +159,7 @@ class Retriever:
         best = balanced(order, k, [corpus.chunks[i].metadata.get("vendor") for i in order]) if len(vendors) > 1 else order[:k]
         if routing.vendor_named and len(vendors) == 1 and k >= GENERAL_SHARE:
             general = replace(routing.filters, vendor=[""])  # (the documents of no vendor)
-            gclauses = general.clauses(self.finding_ids(general))
+            gclauses = general.clauses(ids)  # (the same status, severity and audiences: the same findings)
             gmask = corpus.mask(gclauses)
             if gmask.any():
                 # (Chroma stores no vendor key for such documents: it searches without the vendor clause, and rows
