@@ -44,7 +44,7 @@ _VENDOR_WORDS = re.compile(r"\b(vendors?|suppliers?|providers?|outsourc\w*|contr
                            r"agreements?|contracts?|audits?|findings?)\b", re.I)
 # Live or real-time information: a static, dated knowledge base cannot hold it.
 _LIVE = re.compile(
-    r"\b(today|tonight|this (?:morning|afternoon|week|weekend)|next (?:week|month|quarter|year)|"
+    r"\b(today|tonight|this (?:morning|afternoon|week|weekend|month)|next (?:week|month|quarter|year)|"
     r"tomorrow|real[- ]time|(?<!to )live(?! (?:on|in|at|with|near|off|by|through)\b)|latest news|in the news|share price|stock price|stock|market (?:cap|value|share)|"
     r"exchange rate|weather|forecast|will (?:they|it|we|\w+) (?:renew|win|sign|be))\b",
     re.I,
