@@ -49,6 +49,18 @@ class QualityResult:
     failures: list[str] = field(default_factory=list)
     # (answerability signals, 1 = answerable / 0 = must be refused) of every question that reached the decision
     decisions: list[tuple[dict[str, float], int]] = field(default_factory=list)
+    # how many questions each rate is a share of, for its confidence interval (``wilson``)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def wilson(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a share ``rate`` of ``n`` questions: how far the rate may lie from what the
+    same system would score on another sample of the same size."""
+    if n <= 0:
+        return 0.0, 1.0
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _doc_ranking(chunks) -> list[str]:
@@ -177,6 +189,12 @@ def evaluate(assistant, golden: dict[str, Any] | None = None, split: str | None 
                                 f"(refused={a2.refused}, missing={missing}, cited={sorted(cited)})")
     res.metrics = _metrics(len(answerable), hits1, hits5, mrr, ndcg, cit_good, cit_total, cited_facts, per_user,
                            refused_by_kind, conv_ok, len(items["conversations"]), latencies)
+    n_refusable = sum(len(xs) for xs in refused_by_kind.values())
+    res.counts = {"hit@1": len(answerable), "hit@5": len(answerable), "answer_rate_on_answerable": len(answerable),
+                  "refusal_rate_on_refusable": n_refusable,
+                  "refusal_rate_domain_adjacent": len(refused_by_kind.get("domain_adjacent", [])),
+                  **{f"{u}: answer_rate": per_user[u].n for u in USERS},
+                  **{f"refusal_rate: {kind}": len(xs) for kind, xs in refused_by_kind.items()}}
     return res
 
 
@@ -225,11 +243,13 @@ def report_markdown(held: QualityResult, thresholds: dict[str, float], calibrati
         t = thresholds.get(k)
         status = "" if t is None else ("pass" if v >= t else "FAIL")
         cal = calibration.metrics.get(k, "") if calibration else ""
-        rows.append([k, v, cal, "" if t is None else t, status])
+        n = held.counts.get(k)
+        interval = "" if n is None else "{:.3f}-{:.3f}".format(*wilson(v, n))
+        rows.append([k, v, interval, cal, "" if t is None else t, status])
     body = ("Figures are from the **held-out split** (40% of the golden set by a stable hash of each id, never used "
             "to fit anything). The calibration split (60%) is where the answerability model was fitted; its figures are "
             "**in-sample** and shown only for comparison.\n\n")
-    body += table(["metric", "held-out", "calibration (in-sample)", "CI threshold", ""], rows)
+    body += table(["metric", "held-out", "held-out 95% interval", "calibration (in-sample)", "CI threshold", ""], rows)
     body += ("\n\nDefinitions: hit@k / MRR / nDCG@10 over the ranked list of distinct documents returned by "
              "`Assistant.search` (role of the asking user, golden filters). Key-fact recall: share of an answerable "
              "question's key facts that appear in the answer text (a refused answer finds none). Answer precision: share "
@@ -237,7 +257,9 @@ def report_markdown(held: QualityResult, thresholds: dict[str, float], calibrati
              "citations whose quote supports the statement citing it (lexical + embedding check of "
              "`assistant/answering/verify.py`). Refusal rate: refusable questions (domain-adjacent, not in the knowledge "
              "base, out of scope, prompt injection) that were refused; answer rate: answerable ones that were answered. "
-             "Per-user rows split the answerable questions by who asks (manager, new staff, auditor).\n")
+             "Per-user rows split the answerable questions by who asks (manager, new staff, auditor). The 95% interval "
+             "of a rate (Wilson score interval over the number of held-out questions it counts) shows how much of a "
+             "difference between two reports, or from a target, the sample size alone can explain.\n")
     if model_note:
         body += f"\nAnswerability model: {model_note}\n"
     body += "\n## Held-out failures\n\n" + ("\n".join(f"- {f}" for f in held.failures) if held.failures else "none") + "\n"
