@@ -28,6 +28,10 @@ ABSOLUTE_MIN = 0.45
 MIN_CHOSEN = 3
 _NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|what (?:is|are) the (?:limit|cap|threshold))\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
+_NUMBERED = re.compile(r"\s*(?:\d|[ivx]+\.\s|[A-Z]\.\s)")  # "5. Annual right to audit", "iv. Fees", "B. Scope"
+_ASKS_DUTY = re.compile(r"\b(must|should|shall|needs? to|has to|have to|required?|requirements?|obliged|obligations?|"
+                        r"say about)\b", re.I)
+_DUTY = re.compile(r"\b(shall|must|may|required|needs? to|has to|have to|is entitled|are entitled)\b", re.I)
 
 
 @dataclass
@@ -112,10 +116,12 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     total = sum(weights.values()) or 1.0
     wants_number = bool(_NUMERIC_Q.search(question))
     kind = expected_type(question)  # a unit that gives the kind of answer asked for ranks higher
+    asks_duty = bool(_ASKS_DUTY.search(question))  # ... and so does one that states a duty, when duties are asked for
     cands: list[Candidate] = []
     for ci, c in enumerate(chunks):
         prior = 0.2 / (1 + ci)
-        base_terms = set(tokens(f"{c.title} {c.section}"))
+        title_terms = set(tokens(c.title))
+        base_terms = title_terms | set(tokens(c.section))
         for u, section in sectioned_units(c.text, c.section):
             unit = c.text[u.start:u.end]
             if u.heading or len(unit) < 12:
@@ -124,10 +130,17 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
             st = set(tokens(unit))
             if len(st) < 3 or looks_like_instruction(unit):  # an instruction in a document is not evidence
                 continue
-            cover = sum(weights[t] for t in q_terms & st) / total
-            context = 0.3 * sum(weights[t] for t in (q_terms & header_terms) - st) / total
+            # A section about the document itself ("Use of the subcontracting and audit model clauses") names the
+            # title's subject in every sentence: there those words say no more than the title does, so they count
+            # as the title's (``context``), not as the sentence's own.
+            about_document = restates_title(section, title_terms)
+            said = st - title_terms if about_document else st
+            cover = sum(weights[t] for t in q_terms & said) / total
+            context = 0.3 * sum(weights[t] for t in (q_terms & header_terms) - said) / total
             score = cover + context + prior + (0.1 if wants_number and _HAS_NUMBER.search(without_clause_numbers(unit)) else 0.0)
             if kind and provides(kind, question, unit):
+                score += 0.1
+            if asks_duty and _DUTY.search(unit):
                 score += 0.1
             cands.append(Candidate(score, ci, u.start, u.end, section))
     cands.sort(key=lambda x: (-x.score, x.ci, x.start))
@@ -146,6 +159,18 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
         cands = top
         cands.sort(key=lambda x: (-x.score, x.ci, x.start))
     return cands
+
+
+def restates_title(section: str, title_terms: set[str]) -> bool:
+    """Whether a section heading is about its document: an unnumbered heading that repeats half the title's terms
+    or more (two at least) and adds at most two of its own ("Use of the subcontracting and audit model clauses",
+    "Purpose and scope of the Supplier Code of Conduct"; not a numbered clause such as "5. Annual right to audit",
+    nor "Use of Kestrel and client data for AI" under "Responsible use of AI and automation")."""
+    if _NUMBERED.match(section):
+        return False
+    terms = set(tokens(section))
+    shared = terms & title_terms
+    return len(shared) >= max(2, (len(title_terms) + 1) // 2) and len(terms - title_terms) <= 2
 
 
 def choose(cands: Sequence[Candidate], chunks: Sequence[Chunk], limit: int = MAX_CHOSEN) -> list[Candidate]:
