@@ -102,7 +102,10 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     """Every quotable unit of the chunks, best first.
 
     A unit scores by the idf-weighted share of the question's terms it contains, the terms its
-    section heading adds, its chunk's rank and (for the best few) its embedding similarity.
+    section heading adds, its chunk's rank and (for the best few) its embedding similarity; a unit
+    that gives the kind of value asked for, or states a duty when duties are asked for ("what must our
+    contract say about ..."), scores higher. In a section about the document itself (``restates_title``)
+    the title's words count as heading words, not as the unit's own.
     Headings, instruction-like text and fragments are never candidates. ``ask``: the question's last
     sentence when it sets out a situation first ("Our vendor lost a site. What must it send us while it
     recovers?"); a unit's similarity is the higher of its similarity to the whole question and to the ask
@@ -121,6 +124,7 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     for ci, c in enumerate(chunks):
         prior = 0.2 / (1 + ci)
         title_terms = set(tokens(c.title))
+        about: dict[str, bool] = {}  # section heading -> whether it is about the document itself
         base_terms = title_terms | set(tokens(c.section))
         for u, section in sectioned_units(c.text, c.section):
             unit = c.text[u.start:u.end]
@@ -133,7 +137,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
             # A section about the document itself ("Use of the subcontracting and audit model clauses") names the
             # title's subject in every sentence: there those words say no more than the title does, so they count
             # as the title's (``context``), not as the sentence's own.
-            about_document = restates_title(section, title_terms)
+            if (about_document := about.get(section)) is None:
+                about_document = about[section] = restates_title(section, title_terms)
             said = st - title_terms if about_document else st
             cover = sum(weights[t] for t in q_terms & said) / total
             context = 0.3 * sum(weights[t] for t in (q_terms & header_terms) - said) / total
