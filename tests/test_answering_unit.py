@@ -109,7 +109,7 @@ def _clause_chunks():
 
 
 def test_a_section_about_the_document_does_not_answer_by_restating_its_title():
-    from assistant.answering.extractive import restates_title
+    from assistant.answering.quotes import restates_title
     from assistant.core.text import tokens
 
     chunks = _clause_chunks()

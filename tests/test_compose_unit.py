@@ -333,3 +333,58 @@ def test_a_requirement_question_completes_the_standards_section_not_an_agreement
     quoted = [p.chunk.text[p.start:p.end][:3] for p in out]
     assert {"3.1", "3.2", "3.3"} <= set(quoted)  # the standard's section, complete
     assert not any(q.startswith("- B") or q.startswith("- A") for q in quoted)  # not the agreement's other differences
+
+
+class _Library(_Doc):
+    """A context of documents that record no findings."""
+
+    def finding_ids(self):
+        return set()
+
+
+def _model_clauses():
+    """A standard of two groups, as two chunks; the second chunk starts in one group and holds the next."""
+    from assistant.core.types import Chunk
+
+    title = "Model clauses for labour and environment"
+    first = ("## Use of these model clauses\n\n- These labour and environment model clauses apply to every agreement.\n\n"
+             "- Kestrel adopted these model clauses in 2024.\n\n- The Head of Procurement owns these model clauses.\n\n"
+             "## Labour clauses\n\n### 1. Wages\n\n1.1 The Supplier shall pay at least the living wage.\n")
+    second = ("## Environmental clauses\n\n### 8. Electronic waste\n\n8.1 The Supplier shall use certified recyclers.\n\n"
+              "8.2 The Supplier shall obtain a certificate of disposal.\n\n### 9. Emissions\n\n"
+              "9.1 The Supplier shall report its emissions by 31 March.\n\n## Remedies\n\n### 11. Corrective action\n\n"
+              "11.1 The Supplier shall agree a corrective action plan.\n")
+    a = Chunk(id="a", text=first, source="contracts/clauses.md", title=title, doc_type="contract",
+              section="Use of these model clauses", start=0, end=len(first))
+    b = Chunk(id="b", text=second, source="contracts/clauses.md", title=title, doc_type="contract",
+              section="Labour clauses > 1. Wages", start=len(first), end=len(first) + len(second))
+    return a, b
+
+
+def test_a_requirement_question_naming_a_group_of_clauses_gets_each_of_its_sections():
+    from assistant.answering.compose import compose
+    from assistant.answering.quotes import Pick
+
+    a, b = _model_clauses()
+    quote = "9.1 The Supplier shall report its emissions by 31 March."
+    pick = Pick(b, b.text.index(quote), b.text.index(quote) + len(quote), 0.8, "9. Emissions")
+    text = compose("What do our model clauses say about environmental obligations?", [pick], _Library([a, b]))[0]
+    # 8 and 9 of "Environmental clauses", each with its first clause, in document order; nothing of the other groups
+    assert text.index("8.1 The Supplier shall use certified recyclers.") < text.index(quote)
+    assert "8.2" not in text and "11.1" not in text and "1.1 The Supplier" not in text
+    # a question that does not ask what is required, or names no group, is answered by its quote alone
+    assert "8.1" not in compose("When are emissions reported?", [pick], _Library([a, b]))[0]
+    assert "8.1" not in compose("What must the supplier report about its emissions?", [pick], _Library([a, b]))[0]
+
+
+def test_a_section_about_the_document_is_not_completed_for_a_requirement_question():
+    from assistant.answering.compose import complete_sections
+    from assistant.answering.quotes import Pick
+
+    a, b = _model_clauses()
+    quote = "- These labour and environment model clauses apply to every agreement."
+    pick = Pick(a, a.text.index(quote), a.text.index(quote) + len(quote), 0.9, "Use of these model clauses")
+    wage = "1.1 The Supplier shall pay at least the living wage."
+    other = Pick(a, a.text.index(wage), a.text.index(wage) + len(wage), 0.5, "1. Wages")
+    done = complete_sections([pick, other], "What must our labour model clauses require?", _Doc([a, b]))
+    assert [p.section for p in done].count("Use of these model clauses") == 1  # the quote itself, nothing added

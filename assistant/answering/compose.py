@@ -23,6 +23,7 @@ from assistant.answering.quotes import (
     announced,
     leads_list,
     list_intros,
+    restates_title,
     section_items,
     section_runs,
 )
@@ -71,11 +72,16 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
     for p in picks:
         groups.setdefault((p.chunk.source, p.section), []).append(p)
     out = list(picks)
+    requirement = bool(_REQUIREMENT.search(question))
+    # (a section about the document itself, "Use of these model clauses", states no requirement: it is not completed)
+    about = {g for g in groups if requirement and restates_title(g[1], set(tokens(groups[g][0].chunk.title)))}
     best = {max(groups, key=lambda g: max(p.score for p in groups[g]))}
-    standard = [g for g in groups if _authority(groups[g][0].chunk) == 0]
-    if standard and _REQUIREMENT.search(question):  # the standard's own section, complete (and only it, on one quote)
+    standard = [g for g in groups if _authority(groups[g][0].chunk) == 0 and g not in about]
+    if standard and requirement:  # the standard's own section, complete (and only it, on one quote)
         best = {max(standard, key=lambda g: max(p.score for p in groups[g]))}
     for key, members in groups.items():
+        if key in about:
+            continue
         top = max(p.score for p in members)
         if _DEFINITIONS.search(key[1]) and not _ASKS_MEANING.search(question):
             continue  # defined terms share the question's words but say what a word means, not what is required
@@ -94,6 +100,41 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
         items = section_items(ctx, *key)
         if 2 <= len(items) <= SECTION_MAX_ITEMS and sum(p.end - p.start for p in items) <= SECTION_MAX_CHARS:
             _add(out, items, top)  # every clause at the section's score: a budget cut drops its last ones, never a middle one
+    return out
+
+
+# words that name a document's parts rather than a topic ("Audit clauses", "Payment terms")
+_STRUCTURE = frozenset(tokens("clause clauses term terms provision provisions"))
+_HEADING_LEVEL = re.compile(r"\s*(#+)\s*(.*)")
+
+
+def group_overview(picks: list[Pick], question: str, ctx: Context | None) -> list[Pick]:
+    """A requirement question that names a group of a standard's clauses ("What do our model clauses say about
+    audits?" and the group "Audit clauses": every topic word of the group's heading is among the question's) is
+    answered by the group's sections, each with its first clause, in document order. The best-scoring sentences
+    alone may miss whole sections whose clauses never use the question's words ("Environmental clauses" holds
+    e-waste disposal, emissions reporting and renewable electricity)."""
+    if ctx is None or not picks or not _REQUIREMENT.search(question):
+        return picks
+    asked = set(tokens(question))
+    top = max(p.score for p in picks)
+    out = list(picks)
+    for source in dict.fromkeys(p.chunk.source for p in picks if _authority(p.chunk) == 0):
+        firsts: dict[str, Pick] = {}  # section heading -> its first clause
+        for c in ctx.document_chunks(source):
+            path = c.section.split(" > ")
+            group = path[0] if len(path) >= 2 else ""  # the group a chunk starts in; a "## " heading in it starts another
+            for u, sec in sectioned_units(c.text, c.section):
+                if u.heading:
+                    level = _HEADING_LEVEL.match(c.text[u.start:u.end])
+                    if level and len(level.group(1)) <= 2:
+                        group = level.group(2).strip()
+                    continue
+                topic = set(tokens(group)) - _STRUCTURE
+                if u.item and topic and topic <= asked and sec not in firsts:
+                    firsts[sec] = Pick(c, u.start, u.end, top, sec)
+        if 2 <= len(firsts) <= SECTION_MAX_ITEMS:
+            _add(out, list(firsts.values()), top)
     return out
 
 
@@ -261,7 +302,7 @@ def compose(question: str, picks: list[Pick], ctx: Context | None = None, lead: 
     put before the one naming the documents; ``fixed``: quotes given exactly, first in the budget, with no
     section, finding record or latest-status quotes added for them (the finding register's record lines)."""
     chosen = frozenset(p.key for p in list(fixed) + picks)  # the quotes chosen for the question, before completion
-    picks = _budget(list(fixed) + _focused(latest_findings(finding_records(list_intros(complete_sections(picks, question, ctx), ctx)), ctx), question), chosen)
+    picks = _budget(list(fixed) + _focused(latest_findings(finding_records(list_intros(group_overview(complete_sections(picks, question, ctx), question, ctx), ctx)), ctx), question), chosen)
     groups: dict[str, list[Pick]] = {}
     for p in sorted(picks, key=lambda p: -p.score):
         groups.setdefault(p.chunk.source, []).append(p)

@@ -13,7 +13,7 @@ import numpy as np
 from assistant.answering.compose import composed_answer
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
 from assistant.answering.question import expected_type, provides, value_words, without_clause_numbers
-from assistant.answering.quotes import Context, Pick
+from assistant.answering.quotes import Context, Pick, restates_title
 from assistant.core.text import tokens
 from assistant.core.types import Answer, Chunk
 from assistant.core.units import sectioned_units
@@ -28,7 +28,6 @@ ABSOLUTE_MIN = 0.45
 MIN_CHOSEN = 3
 _NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|what (?:is|are) the (?:limit|cap|threshold))\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
-_NUMBERED = re.compile(r"\s*(?:\d|[ivx]+\.\s|[A-Z]\.\s)")  # "5. Annual right to audit", "iv. Fees", "B. Scope"
 _ASKS_DUTY = re.compile(r"\b(must|should|shall|needs? to|has to|have to|required?|requirements?|obliged|obligations?|"
                         r"say about)\b", re.I)
 _DUTY = re.compile(r"\b(shall|must|may|required|needs? to|has to|have to|is entitled|are entitled)\b", re.I)
@@ -164,18 +163,6 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
         cands = top
         cands.sort(key=lambda x: (-x.score, x.ci, x.start))
     return cands
-
-
-def restates_title(section: str, title_terms: set[str]) -> bool:
-    """Whether a section heading is about its document: an unnumbered heading that repeats half the title's terms
-    or more (two at least) and adds at most two of its own ("Use of the subcontracting and audit model clauses",
-    "Purpose and scope of the Supplier Code of Conduct"; not a numbered clause such as "5. Annual right to audit",
-    nor "Use of Kestrel and client data for AI" under "Responsible use of AI and automation")."""
-    if _NUMBERED.match(section):
-        return False
-    terms = set(tokens(section))
-    shared = terms & title_terms
-    return len(shared) >= max(2, (len(title_terms) + 1) // 2) and len(terms - title_terms) <= 2
 
 
 def choose(cands: Sequence[Candidate], chunks: Sequence[Chunk], limit: int = MAX_CHOSEN) -> list[Candidate]:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assistant.core.text import tokens
 from assistant.core.types import Chunk
 from assistant.core.units import sectioned_units
 
@@ -177,3 +178,18 @@ def _intro(runs: list[list[Pick]], p: Pick) -> Pick | None:
         if first.chunk.text[u.start:u.end].rstrip().endswith(":"):
             return Pick(first.chunk, u.start, u.end, p.score, sec)
     return None
+
+
+_NUMBERED = re.compile(r"\s*(?:\d|[ivx]+\.\s|[A-Z]\.\s)")  # "5. Annual right to audit", "iv. Fees", "B. Scope"
+
+
+def restates_title(section: str, title_terms: set[str]) -> bool:
+    """Whether a section heading is about its document: an unnumbered heading that repeats half the title's terms
+    or more (two at least) and adds at most two of its own ("Use of the subcontracting and audit model clauses",
+    "Purpose and scope of the Supplier Code of Conduct"; not a numbered clause such as "5. Annual right to audit",
+    nor "Use of Kestrel and client data for AI" under "Responsible use of AI and automation")."""
+    if _NUMBERED.match(section):
+        return False
+    terms = set(tokens(section))
+    shared = terms & title_terms
+    return len(shared) >= max(2, (len(title_terms) + 1) // 2) and len(terms - title_terms) <= 2
