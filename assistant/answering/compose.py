@@ -29,7 +29,7 @@ from assistant.answering.quotes import (
 )
 from assistant.core.text import tokens
 from assistant.core.types import Answer, Chunk, Citation, Statement
-from assistant.core.units import sectioned_units, statement_units
+from assistant.core.units import heading_text, sectioned_units, statement_units
 
 MAX_STATEMENTS = 12
 MAX_QUOTE_CHARS = 2600
@@ -105,7 +105,7 @@ def complete_sections(picks: list[Pick], question: str, ctx: Context | None) -> 
 
 # words that name a document's parts rather than a topic ("Audit clauses", "Payment terms")
 _STRUCTURE = frozenset(tokens("clause clauses term terms provision provisions"))
-_HEADING_LEVEL = re.compile(r"\s*(#+)\s*(.*)")
+_GROUP_HEADING = re.compile(r"\s*#{1,2}\s")  # "# " or "## ": a heading that starts a group of sections
 
 
 def group_overview(picks: list[Pick], question: str, ctx: Context | None) -> list[Pick]:
@@ -126,9 +126,9 @@ def group_overview(picks: list[Pick], question: str, ctx: Context | None) -> lis
             group = path[0] if len(path) >= 2 else ""  # the group a chunk starts in; a "## " heading in it starts another
             for u, sec in sectioned_units(c.text, c.section):
                 if u.heading:
-                    level = _HEADING_LEVEL.match(c.text[u.start:u.end])
-                    if level and len(level.group(1)) <= 2:
-                        group = level.group(2).strip()
+                    line = c.text[u.start:u.end]
+                    if _GROUP_HEADING.match(line):
+                        group = heading_text(line)
                     continue
                 topic = set(tokens(group)) - _STRUCTURE
                 if u.item and topic and topic <= asked and sec not in firsts:
