@@ -25,7 +25,7 @@ from assistant.answering.extractive import (
     rank,
     refusal,
 )
-from assistant.answering.question import final_ask, question_parts
+from assistant.answering.question import final_ask, question_parts, without_names
 from assistant.answering.recency import after_records, asks_by_date
 from assistant.answering.register import (
     FindingQuery,
@@ -332,6 +332,11 @@ class Assistant:
         vecs = [x.vec for x in ranked if x.vec is not None]
         part_sims = (np.max(self.embedder.embed(parts) @ np.stack(vecs).T, axis=1).tolist()
                      if len(parts) > 1 and vecs else [])
+        # how close the best unit stays to what the question asks once the things it names are gone
+        denamed = without_names(routing.query, corpus.vendors, self.settings.organisation, self._everyday.__contains__)
+        same = routing.vector is not None and denamed == routing.vector_query
+        dvec = routing.vector if same else self.embedder.embed([denamed or routing.query])[0]
+        denamed_sim = float(np.max(np.stack(vecs) @ dvec)) if vecs else 0.0
         ev = Evidence(
             question=routing.query,
             chunk_texts=[f"{c.title} {c.section} {c.text}" for c in judged],
@@ -342,6 +347,7 @@ class Assistant:
             routed=bool(routing.notes),
             reference=routing.reference,
             part_sims=part_sims,
+            denamed_sim=denamed_sim,
             findings_matched=listed or bool((routing.filters.status or routing.filters.severity)
                                             and self.retriever.finding_ids(routing.filters)),
         )

@@ -273,7 +273,7 @@ def test_guidance_that_repeats_a_quoted_clause_does_not_crowd_out_the_standards_
 
 def test_a_completed_section_does_not_push_out_another_documents_direct_answer(kb):
     # the audit notes' completed sections and lists once filled the budget before the contract's clause
-    ans = kb.ask("When does Harborview have to finish background checks on new staff?", role="manager")
+    ans = kb.ask("By when must Harborview complete screening of a new worker?", role="manager")
     assert not ans.refused
     contract = [c.quote for c in ans.citations if c.source == "contracts/harborview-hr-agreement.md"]
     assert any("before the worker starts" in q for q in contract), [c.source for c in ans.citations]
@@ -406,3 +406,17 @@ def test_the_standards_section_comes_complete_without_a_gap_or_an_agreements_unr
     assert hours == [f"3.{i}" for i in range(1, len(hours) + 1)] and len(hours) >= 4, clauses  # from 3.1, none skipped
     assert "Incident notification" not in ans.text  # the agreement's list of other differences is not completed
     exact(kb, ans)
+
+
+@pytest.mark.parametrize("asks,not_said", [
+    ("How many hours may Bluepeak agents work in a week?", "Which football club does Bluepeak sponsor in Manila?"),
+    ("Where must Ledgerline send old hard drives for disposal?", "Who is Ledgerline's chief financial officer?"),
+    ("Within what time must Harborview cut off a departing worker's system access?",
+     "What brand of laptops does Harborview issue to its payroll team?"),
+])
+def test_naming_a_vendor_does_not_make_its_passages_an_answer(kb, asks, not_said):
+    # every passage of the vendor's documents is close to a question naming it; once the names are taken out,
+    # only a passage about what is asked stays close (the gate's ``denamed_sim``)
+    answered, refused = kb.ask(asks, role="admin"), kb.ask(not_said, role="admin")
+    assert answered.signals["denamed_sim"] > refused.signals["denamed_sim"] + 0.15
+    assert refused.refused and refused.signals["routed"] == 1.0

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from assistant.answering.answerability import Answerability, Evidence, best_threshold, features, fit
-from assistant.answering.question import expected_type, final_ask, names, provides, question_parts, value_words
+from assistant.answering.question import (
+    expected_type,
+    final_ask,
+    names,
+    provides,
+    question_parts,
+    value_words,
+    without_names,
+)
 from assistant.core.text import defines, spelled_out, tokens
 
 pytestmark = pytest.mark.unit
@@ -330,3 +338,23 @@ def test_the_words_that_picked_the_document_need_not_be_in_the_evidence():
 ])
 def test_the_ask_after_a_scenario(question, ask):
     assert final_ask(question) == ask
+
+
+@pytest.mark.parametrize("question,left", [
+    # a vendor (with its possessive), the organisation, a finding id and a year go; what is asked of them stays
+    ("What does Crestline's 2024 contract say about Acme Holdings' archive boxes?", "What does contract say about archive boxes?"),
+    ("Was CR-2024-03 closed by the spring review?", "Was closed by the spring review?"),
+    # other named things too (a regulation, a city), but not a capitalised everyday word that starts the question
+    ("Under the Widget Act, may staff in Lisbon work nights?", "Under the , may staff in work nights?"),
+    ("How often must the vendor test its backups?", "How often must the vendor test its backups?"),
+])
+def test_without_names_keeps_only_what_the_question_asks(question, left):
+    common = {"under", "how", "what", "was"}.__contains__
+    assert without_names(question, vendors=["Crestline"], home="Acme Holdings", common=common) == left
+
+
+def test_the_denamed_similarity_is_a_signal_of_the_model():
+    ev = evidence("What does Crestline charge?", ["Crestline shall scan archives."])
+    ev.denamed_sim = 0.31
+    f = features(ev, lambda t: 1.0, lambda t: True)
+    assert f["denamed_sim"] == 0.31 and "denamed_sim" in Answerability.load().weights

@@ -7,7 +7,8 @@ occur in the evidence; how much of the question the knowledge base's vocabulary 
 whether the kind of answer asked for (``question.expected_type``) is there; findings in the register
 that match an asked status; and the question's form (live or future information, our own company's
 affairs, a scenario before the ask, several asks or a comparison and the worst-served ask's
-similarity). A small logistic regression combines them; its weights live in ``answerability.json``
+similarity), and how similar the best unit stays to the question once the things it names are taken out
+(``denamed_sim``). A small logistic regression combines them; its weights live in ``answerability.json``
 beside ``calibration.json`` and are refitted by ``python -m evals --calibrate`` on the calibration
 split of the golden set.
 """
@@ -31,7 +32,7 @@ MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # signals gave a fitted model with signs that made no sense and did worse on cross-validation).
 FEATURES = (
     "dense_max", "unknown", "unknown_common", "names_missing", "type_missing", "live", "own_company",
-    "routed", "type_expected", "multi_sentence", "compound", "part_min", "best_cover", "future", "findings_matched",
+    "routed", "type_expected", "multi_sentence", "compound", "part_min", "best_cover", "future", "findings_matched", "denamed_sim",
 )
 
 # A month of a year a question pins ("at the February 2026 desk review")
@@ -81,6 +82,10 @@ class Evidence:
     # The words with which the question picked the document searched ("the latest Northwind follow-up"): the
     # document chosen meets them, as a vendor's documents meet its name.
     reference: str = ""
+    # The best similarity of a ranked unit to the question without the things it names (``question.without_names``):
+    # a vendor's passages are all close to a question naming the vendor, but only a passage about what it asks
+    # stays close once the names are gone.
+    denamed_sim: float = 0.0
 
 
 def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], bool],
@@ -141,6 +146,7 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     own = re.search(_OWN.format(home="|".join([re.escape(w) + r"'?s?" for w in home_words]) or "our"), low)
     return {
         "dense_max": ev.dense_max,
+        "denamed_sim": ev.denamed_sim,
         "sent_best": sims[0] if sims else 0.0,
         # Every ask must be answered: the worst-served part's best similarity (a one-part question: the best sentence's).
         "part_min": min(ev.part_sims) if ev.part_sims else (sims[0] if sims else 0.0),

@@ -8,9 +8,9 @@ from __future__ import annotations
 import calendar
 import functools
 import re
-from typing import Callable
+from typing import Callable, Sequence
 
-from assistant.core.text import tokens
+from assistant.core.text import named_in, tokens
 
 # The kind of answer a question asks for (after the usual question taxonomy: contact details, a person, an
 # organisation, a percentage, money, a count, a period, a date; checked in that order) and what a
@@ -306,3 +306,20 @@ def value_words(question: str, kind: str | None = None) -> list[str]:
     nouns = _KIND_NOUNS.get(kind or "")
     return words + (re.findall(rf"\b(?:{nouns})\b", question, re.IGNORECASE) if nouns else [])
 
+
+_ID = re.compile(r"\b[A-Z]{2,}-\d{4}-\d{2}\b")
+
+
+def without_names(question: str, vendors: Sequence[str] = (), home: str = "",
+                  common: Callable[[str], bool] = lambda w: False) -> str:
+    """``question`` without the things it names (vendors, the organisation, finding ids, years and the other
+    ``names``): what it asks of them. A passage of a vendor's document is similar to any question naming that
+    vendor; the question's remainder is similar only to a passage about what it asks ("What is the Harborview
+    contract worth?" -> "What is the contract worth?")."""
+    out = _ID.sub(" ", question)
+    for n in sorted([*named_in(out, vendors), *([home] if home else [])], key=len, reverse=True):
+        out = re.sub(rf"\b{re.escape(n)}(?:'s\b|'|\b)", " ", out, flags=re.IGNORECASE)
+    out = re.sub(r"\b(?:19|20)\d\d\b", " ", out)
+    for n in names(out, common):
+        out = re.sub(rf"\b{re.escape(n)}(?:'s\b|'|\b)", " ", out)
+    return re.sub(r"\s+", " ", out).strip()
