@@ -221,13 +221,16 @@ class Assistant:
         standalone, earlier_filters = self._standalone(question, history)
         f = Filters.from_dict({**earlier_filters, **(filters or {})}, role or self.settings.default_role)
         routing = self.retriever.route(standalone, f)
+        # (the query without the things it names, for the gate's ``denamed_sim``, is embedded in one batch with it)
+        denamed = self.retriever.embed_query(routing, without_names(routing.query, self.retriever.corpus.vendors,
+                                                                    self.settings.organisation, self._everyday.__contains__))
         chunks = self.retriever.search_routed(routing, self.settings.top_k)
         t_ret = time.perf_counter()
         lookup = CorpusLookup(self.retriever.corpus, routing.filters.audiences)
         fq, listed = self._register(routing, lookup)
         after = self._after_records(routing, lookup, chunks)
         a_set = bool(listed) and not fq.one
-        chosen, signals = self._evidence(routing, chunks, a_set)
+        chosen, signals = self._evidence(routing, chunks, a_set, denamed)
         # Findings the register selects by every selector and subject word of the question are the evidence
         # itself (their record lines are what the answer quotes): no sentence score overrules them, and no more
         # does it overrule what the register records of one finding (its owner, severity, status, dates); a
@@ -309,7 +312,8 @@ class Assistant:
         texts = [c.text for src in own for c in lookup.document_chunks(src)] + [c.text for c in chunks]
         return after_records(routing.query, vendors, documents, texts)
 
-    def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False) -> tuple[list[Candidate], dict[str, float]]:
+    def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False,
+                  denamed: Any = None) -> tuple[list[Candidate], dict[str, float]]:
         """The units that would answer, and the answerability signals (with the model's probability).
         ``listed``: the finding register holds the set of findings the question asks for. For a question that
         names a vendor, the signals judge that vendor's passages only: the rules' passages retrieved beside them
@@ -333,10 +337,7 @@ class Assistant:
         part_sims = (np.max(self.embedder.embed(parts) @ np.stack(vecs).T, axis=1).tolist()
                      if len(parts) > 1 and vecs else [])
         # how close the best unit stays to what the question asks once the things it names are gone
-        denamed = without_names(routing.query, corpus.vendors, self.settings.organisation, self._everyday.__contains__)
-        same = routing.vector is not None and denamed == routing.vector_query
-        dvec = routing.vector if same else self.embedder.embed([denamed or routing.query])[0]
-        denamed_sim = float(np.max(np.stack(vecs) @ dvec)) if vecs else 0.0
+        denamed_sim = float(np.max(np.stack(vecs) @ denamed)) if vecs and denamed is not None else 0.0
         ev = Evidence(
             question=routing.query,
             chunk_texts=[f"{c.title} {c.section} {c.text}" for c in judged],

@@ -136,6 +136,13 @@ class Retriever:
         routing = self.route(query, filters, document) if route else Routing(query, filters, [])
         return self.search_routed(routing, k, candidates)
 
+    def embed_query(self, routing: Routing, other: str = "") -> np.ndarray:
+        """Embed the routed query for ``search_routed`` and, in the same batch, ``other`` text; returns the vector of
+        ``other`` (the query's own when ``other`` is empty or the query)."""
+        vecs = self.embedder.embed([routing.query] + ([other] if other and other != routing.query else []))
+        routing.vector, routing.vector_query = vecs[0], routing.query
+        return vecs[-1]
+
     def search_routed(self, routing: Routing, k: int, candidates: int | None = None) -> list[Chunk]:
         """The k best chunks for a routed question (for one that names a vendor, then k // ``GENERAL_SHARE`` from
         documents of no vendor); sets ``routing.vector`` to the query embedding."""
