@@ -13,7 +13,7 @@ NOTES = {
     "continuity.md": "# Continuity\n\nAfter a disruption, the Supplier restores payroll services within four hours.\n",
     "canteen.md": "# Canteen\n\nLunch is served in the staff canteen from noon to two.\n",
 }
-# more notes, so that "disruption" is a distinctive word (used by under 5% of chunks), as in a real knowledge base
+# more notes, so that "disruption" is a distinctive word (used by under 10% of chunks), as in a real knowledge base
 NOTES |= {f"topic-{i}.md": f"# Topic {i}\n\nRule {i}: visitors sign in at desk {i} and wear badge {i}.\n" for i in range(20)}
 QUESTION = "How quickly is payroll working again after an outage?"
 
