@@ -157,7 +157,7 @@ class Retriever:
             return []
         n = min(max(candidates or 0, k * 4, 40), allowed)
         if routing.vector is None or routing.vector_query != routing.query:  # embedded once per routed query
-            routing.vector, routing.vector_query = self.embedder.embed([routing.query])[0], routing.query
+            self.embed_query(routing)
         lex_all = corpus.bm25.scores(corpus.expanded(routing.query))
         order, fused, dense = self._fused(corpus, routing.vector, mask, n, where(clauses), lex_all)
         dense_score = dict(dense)
