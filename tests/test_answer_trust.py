@@ -420,3 +420,14 @@ def test_naming_a_vendor_does_not_make_its_passages_an_answer(kb, asks, not_said
     answered, refused = kb.ask(asks, role="admin"), kb.ask(not_said, role="admin")
     assert answered.signals["denamed_sim"] > refused.signals["denamed_sim"] + 0.15
     assert refused.refused and refused.signals["routed"] == 1.0
+
+
+@pytest.mark.parametrize("held,unknown", [
+    ("What did the auditors say about HV-2025-02?", "What did the auditors say about HV-2025-07?"),
+    ("Why was finding NW-2024-01 kept open?", "Why is finding NW-2024-05 still open?"),
+])
+def test_a_finding_id_the_knowledge_base_does_not_hold_is_not_met_by_the_vendors_other_findings(kb, held, unknown):
+    # the id is one name: the evidence about the vendor's other findings (same letters, same year) does not meet it
+    answered, refused = kb.ask(held, role="auditor"), kb.ask(unknown, role="auditor")
+    assert not answered.refused and answered.signals["names_missing"] == 0.0
+    assert refused.refused and refused.signals["names_missing"] > 0.0

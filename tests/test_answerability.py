@@ -281,6 +281,9 @@ def test_a_word_that_starts_a_sentence_names_something_only_when_it_is_not_every
     assert names("We asked twice. While we wait, can Crestline start?", everyday) == ["Crestline"]
     assert names("Crestline wants to start. Can it?", everyday) == ["Crestline"]  # not everyday English
     assert names("Apart from the vendor itself, who else do we consult?") == ["Apart"]  # with no vocabulary: as before
+    # a finding id is one name, not its letters as an acronym: evidence naming another of the vendor's findings
+    # ("HV-2025-01") does not meet a question about "HV-2025-09"
+    assert names("Who owns HV-2025-09 and what did SOC2 say?") == ["HV-2025-09", "SOC2"]
 
 
 def test_a_date_the_question_gives_answers_nothing_and_on_what_date_asks_for_a_day():

@@ -144,7 +144,8 @@ _CHOICE = re.compile(r"\b[A-Z][\w-]+(?:'s)?,? or [A-Z][\w-]+")
 # Capitalised because they are calendar words, not because they name something.
 _CALENDAR = set("""january february march april may june july august september october november december monday tuesday
 wednesday thursday friday saturday sunday""".split())
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}[A-Za-z0-9]*|[A-Z]{2}-\d{4}-\d{2}|[A-Z][\w]*-\d[\w-]*)\b")
+# (ids before acronyms: "HV-2025-02" is one name, not the acronym "HV")
+_NAME = re.compile(r"\b(?:[A-Z]{2,}-\d{4}-\d{2}|[A-Z][\w]*-\d[\w-]*|[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}[A-Za-z0-9]*)\b")
 # Capitalised only because they start a sentence or a request.
 _QUESTION_WORDS = {
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "do", "does", "did", "can",
@@ -307,19 +308,16 @@ def value_words(question: str, kind: str | None = None) -> list[str]:
     return words + (re.findall(rf"\b(?:{nouns})\b", question, re.IGNORECASE) if nouns else [])
 
 
-_ID = re.compile(r"\b[A-Z]{2,}-\d{4}-\d{2}\b")
-
-
 def without_names(question: str, vendors: Sequence[str] = (), home: str = "",
                   common: Callable[[str], bool] = lambda w: False) -> str:
     """``question`` without the things it names (vendors, the organisation, finding ids, years and the other
     ``names``): what it asks of them. A passage of a vendor's document is similar to any question naming that
     vendor; the question's remainder is similar only to a passage about what it asks ("What is the Harborview
     contract worth?" -> "What is the contract worth?")."""
-    out = _ID.sub(" ", question)
+    out = question
     for n in sorted([*named_in(out, vendors), *([home] if home else [])], key=len, reverse=True):
         out = re.sub(rf"\b{re.escape(n)}(?:'s\b|'|\b)", " ", out, flags=re.IGNORECASE)
-    out = re.sub(r"\b(?:19|20)\d\d\b", " ", out)
-    for n in names(out, common):
+    for n in names(out, common):  # (finding ids whole, before the years in them)
         out = re.sub(rf"\b{re.escape(n)}(?:'s\b|'|\b)", " ", out)
+    out = re.sub(r"\b(?:19|20)\d\d\b", " ", out)
     return re.sub(r"\s+", " ", out).strip()
