@@ -145,7 +145,7 @@ _CHOICE = re.compile(r"\b[A-Z][\w-]+(?:'s)?,? or [A-Z][\w-]+")
 _CALENDAR = set("""january february march april may june july august september october november december monday tuesday
 wednesday thursday friday saturday sunday""".split())
 # (ids before acronyms: "HV-2025-02" is one name, not the acronym "HV")
-_NAME = re.compile(r"\b(?:[A-Z]{2,}-\d{4}-\d{2}|[A-Z][\w]*-\d[\w-]*|[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}[A-Za-z0-9]*)\b")
+_NAME = re.compile(r"\b(?:[A-Z][\w]*-\d[\w-]*|[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}[A-Za-z0-9]*)\b")
 # Capitalised only because they start a sentence or a request.
 _QUESTION_WORDS = {
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "do", "does", "did", "can",
