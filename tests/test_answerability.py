@@ -266,6 +266,17 @@ def test_the_year_a_question_asks_about_must_be_in_the_evidence():
     assert value_words(q, expected_type(q)) == ["rate"]
 
 
+def test_the_year_inside_a_finding_id_is_part_of_the_id_not_a_second_name():
+    q = "What did the auditors say about AC-2025-07?"
+    f = lambda texts: features(evidence(q, texts), lambda t: 1.0, lambda t: True)["names_missing"]  # noqa: E731
+    # one name: an id the evidence lacks is wholly missing, though its year is in every 2025 passage
+    assert f(["Finding AC-2025-02 (2025): the auditors found stale accounts."]) == 1.0
+    assert f(["Finding AC-2025-07: the auditors found stale accounts."]) == 0.0
+    # a year asked for beside the id still counts as its own name
+    q = "Was AC-2025-07 closed in 2026?"
+    assert features(evidence(q, ["AC-2025-07 was closed in 2025."]), lambda t: 1.0, lambda t: True)["names_missing"] == 0.5
+
+
 def test_the_month_a_question_pins_must_be_in_the_evidence_by_name_or_iso_date():
     q = "Was Acme's finding closed at the February 2026 review?"
     f = lambda texts: features(evidence(q, texts), lambda t: 1.0, lambda t: True)["names_missing"]  # noqa: E731

@@ -15,6 +15,7 @@ split of the golden set.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -137,8 +138,10 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     missing = [w for t, w in weights.items() if t not in sent_terms and known(t)]
     sims = sorted(ev.sentence_sims, reverse=True)
     found = " ".join(ev.chunk_texts).lower()
-    # the names it uses, and the years it asks about ("ahead of the 2026 peak season")
-    qnames = names(ev.question, common) + re.findall(r"\b(?:19|20)\d\d\b", ev.question)
+    # the names it uses, and the years it asks about ("ahead of the 2026 peak season"; the year inside a finding id
+    # is part of the id, not a second name)
+    named = names(ev.question, common)
+    qnames = named + re.findall(r"\b(?:19|20)\d\d\b", functools.reduce(lambda q, n: q.replace(n, " "), named, ev.question))
     # ... and the months it pins ("at the February 2026 desk review"): met by that month's name or an ISO date in it
     months = [(m.lower(), y) for m, y in _MONTH_YEAR.findall(ev.question)]
     providing = [t for t, b in zip(ev.sentences, ev.bare or ev.sentences) if kind and provides(kind, ev.question, b, home)]
