@@ -431,3 +431,13 @@ def test_a_finding_id_the_knowledge_base_does_not_hold_is_not_met_by_the_vendors
     answered, refused = kb.ask(held, role="auditor"), kb.ask(unknown, role="auditor")
     assert not answered.refused and answered.signals["names_missing"] == 0.0
     assert refused.refused and refused.signals["names_missing"] > 0.0
+
+
+def test_a_years_audit_findings_are_listed_with_their_status_and_a_status_asked_of_them_does_not_filter(kb):
+    # the findings a year's audit raised, with how each is rated and where it stands now
+    ans = kb.ask("Which findings came out of Northwind's 2024 annual audit, and how serious was each one?", role="auditor")
+    assert not ans.refused and "NW-2024-01" in ans.text and "NW-2024-02" in ans.text and "critical" in ans.text
+    # "are either of them still open?" asks each one's status: closed findings are still the answer
+    ans = kb.ask("What issues did Internal Audit find in Bluepeak's 2023 audit, and is either of them still open?",
+                 role="auditor")
+    assert not ans.refused and "BP-2023-01" in ans.text and "BP-2023-02" in ans.text and "closed" in ans.text

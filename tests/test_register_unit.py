@@ -163,6 +163,27 @@ def test_a_status_selects_only_when_it_describes_the_findings(question, statuses
     assert finding_query(question, Filters(), IDS).statuses == statuses
 
 
+@pytest.mark.parametrize("question", [
+    "What did the 2023 audit turn up at Northwind, and are either of them still open?",
+    "Which findings were rated high, and are any of them still outstanding?",
+    "Which leaver findings were raised at Northwind, and is it resolved now?",
+])
+def test_a_status_asked_of_the_findings_already_picked_does_not_select(question):
+    fq = finding_query(question, Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and fq.statuses == []
+
+
+def test_the_words_that_date_an_audit_or_ask_for_ids_are_not_a_subject():
+    fq = finding_query("What did Internal Audit raise at Northwind in its 2024 annual audit, and how was each issue rated?",
+                       Filters(vendor=["Northwind"]), IDS)
+    assert fq is not None and fq.raised == {"2024"} and not fq.topic - {"intern"}
+    fq = finding_query("Which new findings did our vendor audits raise during 2025? Give me the IDs.", Filters(), IDS)
+    assert fq is not None and fq.raised == {"2025"} and not fq.topic
+    # a subject beside the year still narrows
+    fq = finding_query("Which findings about encryption did the 2024 audits raise?", Filters(), IDS)
+    assert fq is not None and "encrypt" in fq.topic
+
+
 def test_a_set_question_with_a_subject_also_quotes_what_was_found(assistant):
     ans = assistant.ask("What findings did the audits make about leavers' access?", role="auditor")
     assert ans.text.startswith("1 finding in the audit register match: ZZ-1 (Northwind, high, closed as of 2025-09-01)")

@@ -102,6 +102,16 @@ def test_a_document_picked_by_its_place_in_time(retriever):
     assert retriever.route("What did the first Bluepeak audit find?", auditor).filters.source == []  # Bluepeak has none
 
 
+def test_a_status_asked_of_findings_already_picked_is_not_a_filter(retriever):
+    auditor = Filters.from_dict({}, "auditor")
+    assert retriever.route("Which findings are still open at Northwind?", auditor).filters.status == ["open"]
+    assert retriever.route("Which findings have been closed?", auditor).filters.status == ["closed"]
+    for q in ("What problems did the 2024 Northwind audit find, and are either of them still open?",
+              "Which audit findings were rated critical, and are any of them still unresolved?",
+              "What did the auditors flag about leavers, and has it been closed?"):
+        assert retriever.route(q, auditor).filters.status == [], q
+
+
 def test_exact_dense_search_matches_the_store_query(retriever, monkeypatch):
     f = Filters.from_dict({"doc_type": "contract"}, role="admin")
     exact = retriever.search("subcontract approval", k=4, filters=f, route=False)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from assistant.answering.compose import composed_answer, record_line
 from assistant.answering.quotes import Context, Pick
-from assistant.core.findings import SEVERITIES, SEVERITY_RANK, select
+from assistant.core.findings import SEVERITIES, SEVERITY_RANK, asked_of_picked, select, status_selects
 from assistant.core.text import named_in, tokens
 from assistant.core.types import Answer, Chunk
 
@@ -98,7 +98,11 @@ _REGISTER_WORDS = frozenset(tokens(
     " issue issues problem problems point points observation observations nonconformity nonconformities gap gaps"
     " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not nobody never anyone new"
     # how many or which stand out, not what about: "in total", "the worst thing the audit found"
-    " total overall altogether worst gravest biggest highest significant important most main thing things one ones"))
+    " total overall altogether worst gravest biggest highest significant important most main thing things one ones"
+    # which of those picked: "are either of them still open?"
+    " either neither both"
+    # how to give them: "give me the ids"
+    " id ids identifier identifiers reference references"))
 
 
 @dataclass
@@ -145,7 +149,8 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     other = (None if word or not (_AUDITISH.search(question) or _RAISED.search(question) or filters.vendor and attribute)
              else _OTHER_NAMES.search(question))
     found = not word and _AUDIT_FOUND.search(own)
-    status_ask = not (word or other) and bool(filters.vendor) and (_OPEN_ASK.search(question) or _CLOSED_ASK.search(question))
+    status_ask = not (word or other) and bool(filters.vendor) and (status_selects(_OPEN_ASK, question)
+                                                                   or status_selects(_CLOSED_ASK, question))
     # whether a vendor the question names put right one thing the question describes, or who there answers for it,
     # with no word for findings at all ("did Harborview fix its background checks for new joiners?", "who at
     # Harborview is responsible for clearing old leave records?"): the finding whose description holds most of that
@@ -166,11 +171,14 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     raised = {y for m in _RAISED.finditer(question) for y in m.groups()
               if y and not any(c.start() <= m.start() and m.end() <= c.end() for c in closing)}
     statuses = list(filters.status) or sorted({"closed" if (m.group("closed") or m.group("closed2")) else "open"
-                                               for m in _STATUS.finditer(question)})
+                                               for m in _STATUS.finditer(question) if not asked_of_picked(question, m.start())})
     if not (word or statuses):  # (no word for findings for the status to qualify: what is still open, what was fixed)
-        statuses = ["open"] if _OPEN_ASK.search(question) else ["closed"] if _CLOSED_ASK.search(question) else []
+        statuses = (["open"] if status_selects(_OPEN_ASK, question) else ["closed"] if status_selects(_CLOSED_ASK, question)
+                    else [])
     named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home)) | set(tokens(reference))
-    topic = set(tokens(question)) - _REGISTER_WORDS - named - {t for y in raised | closed for t in tokens(y)}
+    # (the words that say which year's audit are not a subject either: "its 2024 annual audit")
+    dated = {t for m in _RAISED.finditer(question) if _AUDITISH.search(m.group(0)) for t in tokens(m.group(0))}
+    topic = set(tokens(question)) - _REGISTER_WORDS - named - dated - {t for y in raised | closed for t in tokens(y)}
     if one and not (filters.vendor and topic) or found and topic:
         return None  # (what audits found about a subject: their notes answer)
     if one:  # "is the Ledgerline e-waste finding closed yet?": the status is asked about, not a selector

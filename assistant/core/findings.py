@@ -22,6 +22,23 @@ FIELDS: tuple[str, ...] = ("id", "area", "severity", "status", "owner", "due_dat
 UPLOADED_BY = "uploaded_by"  # metadata key the upload policy sets on every uploaded document
 
 
+# A status asked of findings the question has already picked ("what did the 2023 audit turn up, and are either of
+# them still open?", "..., and is it closed?"): each finding's status is the answer, not a condition that selects.
+_ASKED_OF_THEM = re.compile(r"\b(?:is|are|was|were|has|have|had)\s+(?:it|they|either|both|those|these|that|this|"
+                            r"(?:any|all|none|each|one|either|both)\s+of\s+(?:them|those|these))\b[^?.;]{0,40}$", re.I)
+
+
+def asked_of_picked(question: str, start: int) -> bool:
+    """Whether the status phrase at ``start`` asks the status of findings the question has already picked."""
+    return bool(_ASKED_OF_THEM.search(question[:start]))
+
+
+def status_selects(pattern: re.Pattern[str], question: str) -> bool:
+    """Whether a status phrase (``pattern``) in the question selects findings, rather than asking the status of
+    findings it has already picked."""
+    return any(not asked_of_picked(question, m.start()) for m in pattern.finditer(question))
+
+
 def is_curated(metadata: dict[str, Any]) -> bool:
     """Whether a document's metadata comes from the curated knowledge base rather than an upload."""
     return UPLOADED_BY not in metadata

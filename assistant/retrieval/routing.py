@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.core.findings import status_selects
 from assistant.core.text import named_in, tokens
 from assistant.retrieval.corpus import Corpus
 from assistant.retrieval.filters import Filters
@@ -110,10 +111,10 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
             f.source, reference = [picked[0]], picked[1]
             notes.append(f"narrowed to document {picked[0]}")
     if _FINDINGISH.search(query) and _SET_OF_FINDINGS.search(query) and not f.status:
-        if _OPEN.search(query):
+        if status_selects(_OPEN, query):
             f.status = ["open"]
             notes.append("findings still open")
-        elif _CLOSED.search(query):
+        elif status_selects(_CLOSED, query):
             f.status = ["closed"]
             notes.append("findings closed")
     sev = _SEVERITY.search(query)
