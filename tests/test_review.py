@@ -161,6 +161,11 @@ def test_chat_answers_a_compliance_question_from_the_review(kb):
     notif = review_answer(kb, "Is the Northwind agreement compliant with our standard on incident notification?",
                           role="manager")
     assert notif is not None and "48 hours" in notif.text and "Weaker" in notif.text
+    # a term asked in other words: the row closest in meaning, not every row of the review
+    login = review_answer(kb, "Is our Northwind agreement compliant with the policy on two-step login?",
+                          role="manager")
+    assert login is not None and "**Multi-factor authentication**" in login.text
+    assert sum(line.startswith("- **") for line in login.text.splitlines()) <= 2
 
 
 def test_cli_review_markdown_csv_json_and_errors(kb, tmp_path):

@@ -293,6 +293,22 @@ def test_the_question_picks_the_requirements_it_asks_about():
     assert len(_requirements_asked("Does the Northwind contract meet our standards?", BOOK.requirements, set())) == len(BOOK.requirements)
 
 
+def test_a_term_asked_in_other_words_is_found_by_meaning_and_only_it_is_shown():
+    reqs = BOOK.requirements
+    by_meaning = lambda best: (lambda rs: [1.0 if r.id == best else 0.1 for r in rs])  # noqa: E731
+    # no topic word or keyword in common: the closest requirement, not the whole playbook
+    asked = _requirements_asked("Does our Northwind deal meet our standard on second-factor sign-in?", reqs, {"northwind"},
+                                by_meaning("mfa"))
+    assert [r.id for r in asked] == ["mfa"]
+    # words in common still pick theirs, and the closest in meaning joins them
+    asked = {r.id for r in _requirements_asked("Does our Northwind contract meet our encryption standard?", reqs,
+                                               {"northwind"}, by_meaning("key-rotation"))}
+    assert {"encryption-at-rest", "encryption-in-transit", "key-rotation"} <= asked and "governing-law" not in asked
+    # a question with no subject words asks about all of them, whatever is closest
+    assert len(_requirements_asked("Does the Northwind contract meet our standards?", reqs, {"northwind"},
+                                   by_meaning("mfa"))) == len(reqs)
+
+
 def test_cli_parser_and_shipped_parameters():
     p = argparse.ArgumentParser()
     add_review_command(p.add_subparsers(dest="cmd"))

@@ -7,8 +7,9 @@ sources. ``review_answer`` returns None for any other question, so the normal pa
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable, Sequence
 
+from assistant.answering.extractive import UNIT_VECTORS
 from assistant.core.access import audiences_for
 from assistant.core.text import tokens
 from assistant.core.types import Answer, Chunk, Citation, Statement
@@ -48,9 +49,15 @@ def _contract_source(assistant: Any, question: str, role: str) -> str | None:
     return source if source in contracts else None
 
 
-def _requirements_asked(question: str, reqs: list[Requirement], vendor_words: set[str]) -> list[Requirement]:
-    """The requirements whose topic or keywords share the question's subject words (all when none does)."""
+def _requirements_asked(question: str, reqs: list[Requirement], vendor_words: set[str],
+                        similarity: Callable[[list[Requirement]], Sequence[float]] | None = None) -> list[Requirement]:
+    """The requirements the question asks about: those whose topic or keywords share its subject words, and the
+    one closest in meaning (``similarity``: the question's embedding similarity to each requirement), which finds
+    the term asked in other words ("how fast they must tell us about a leak" is the notification deadline). A
+    question with no subject words ("does it meet our standards?") asks about all of them."""
     words = set(tokens(question)) - _FRAME - vendor_words
+    if not words:
+        return reqs
     scored = []
     for r in reqs:
         topic = set(tokens(r.topic))
@@ -58,10 +65,26 @@ def _requirements_asked(question: str, reqs: list[Requirement], vendor_words: se
         s = 2 * len(words & topic) + len(words & keys)
         if s:
             scored.append((s, r))
-    if not scored:
-        return reqs
-    top = max(s for s, _ in scored)
-    return [r for s, r in scored if s >= max(2, top - 1)] or [r for s, r in scored if s == top]
+    picked: list[Requirement] = []
+    if scored:
+        top = max(s for s, _ in scored)
+        picked = [r for s, r in scored if s >= max(2, top - 1)] or [r for s, r in scored if s == top]
+    if similarity is not None and reqs:
+        sims = list(similarity(reqs))
+        closest = reqs[max(range(len(reqs)), key=sims.__getitem__)]
+        if closest not in picked:
+            picked.append(closest)
+    return picked or reqs
+
+
+def _similarity(assistant: Any, question: str, vendor: str) -> Callable[[list[Requirement]], Sequence[float]]:
+    """The question's (without the vendor's name) embedding similarity to each requirement's topic and query (their
+    vectors are kept with the quotable units' vectors, so a playbook is embedded once per model)."""
+    def sims(reqs: list[Requirement]) -> Sequence[float]:
+        vectors = UNIT_VECTORS.embed(assistant.embedder, [f"{r.topic}. {r.query}" for r in reqs])
+        asked = re.sub(rf"\b{re.escape(vendor)}(?:'s)?\b", " ", question, flags=re.I) if vendor else question
+        return (vectors @ assistant.embedder.embed([asked])[0]).tolist()
+    return sims
 
 
 def review_answer(assistant: Any, question: str, role: str | None = None) -> Answer | None:
@@ -79,7 +102,8 @@ def review_answer(assistant: Any, question: str, role: str | None = None) -> Ans
     vendor_words = set(tokens(f"{first.metadata.get('vendor') or ''} {first.title}"))
     book = playbook_of(assistant)
     visible = [r for r in book.requirements if r.audience in audiences_for(role)]
-    asked = {r.id for r in _requirements_asked(question, visible, vendor_words)}
+    similarity = _similarity(assistant, question, str(first.metadata.get("vendor") or ""))
+    asked = {r.id for r in _requirements_asked(question, visible, vendor_words, similarity)}
     try:
         rv = review(assistant, source, role=role)
     except ReviewError:
