@@ -279,6 +279,9 @@ def test_summary_markdown_and_csv():
     ("Does our Northwind contract meet our encryption standard?", True),
     ("Is the Bluepeak agreement compliant with our standards on incident notification?", True),
     ("How does the Corrowmere contract compare against our playbook?", True),
+    ("Is the Acme agreement stricter or looser than our template on audit notice?", True),
+    ("How does the Acme contract differ from our standard terms on liability?", True),
+    ("Is our template stricter than the law on breach notice?", False),  # no contract to review
     ("What must our contract say about data encryption?", False),
     ("Which findings are still open?", False),
 ])

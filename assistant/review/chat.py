@@ -19,9 +19,12 @@ from assistant.review.report import STATUS_LABEL
 from assistant.review.review import playbook_of, review
 
 _ASKS = re.compile(r"\b(?:meets?|meeting|compl(?:y|ies|iant|iance)|satisf(?:y|ies)|in line with|conforms?|match(?:es)?|"
-                   r"falls? short|weaker than|deviat\w*|gaps?|compare[sd]?|against|up to)\b", re.I)
+                   r"falls? short|weaker than|deviat\w*|gaps?|compare[sd]?|against|up to|"
+                   # "tougher or softer than our template on ...", "how does it differ from our standard?"
+                   r"(?:tougher|softer|stricter|looser|weaker|stronger|tighter|better|worse)\b.{0,40}\bthan|"
+                   r"differ(?:s|ent|ences?)? (?:from|to))\b", re.I)
 _STANDARD = re.compile(r"\b(?:standards?|playbook|polic(?:y|ies)|requirements?|model clauses?|clause library|our terms|"
-                       r"standard terms)\b", re.I)
+                       r"standard terms|templates?)\b", re.I)
 _CONTRACT = re.compile(r"\b(?:contract|agreement|deal|terms with)\b", re.I)
 # Words of the question that say "compliance" or name the contract, not which term is asked about.
 _FRAME = set(tokens("does do our the contract agreement meet meets comply complies compliant compliance satisfy "
