@@ -29,7 +29,11 @@ _CONTRACT = re.compile(r"\b(?:contract|agreement|deal|terms with)\b", re.I)
 # Words of the question that say "compliance" or name the contract, not which term is asked about.
 _FRAME = set(tokens("does do our the contract agreement meet meets comply complies compliant compliance satisfy "
                     "standard standards playbook policy policies requirement requirements model clause clauses "
-                    "library terms term against with review check how compare match gap gaps up to kestrel", True))
+                    "library terms term against with review check how compare match gap gaps up to kestrel "
+                    # where it departs from them, asked in general: "on which points does it fall short?"
+                    "point points way ways area areas aspect aspects respect respects where overall fall falls short "
+                    "weak weaker deviate deviates deviation deviations differ differs difference differences "
+                    "tough tougher soft softer strict stricter loose looser template templates", True))
 
 
 def is_compliance_question(question: str) -> bool:
