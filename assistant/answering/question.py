@@ -19,7 +19,7 @@ _UNIT = r"(?:hours?|days?|business days?|working days?|weeks?|months?|years?|min
 _NUMBER_WORD = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|sixty|ninety|hundred)"
 # Up to a few words between the question word and what it asks for ("which Northwind payroll
 # administrator"), but not a verb: in "what weight does price get", price is not what is asked.
-_MOD = r"(?:(?!(?:does|do|did|is|are|was|were|has|have|had|will|would|can|could|must|should|may|might)\b)[A-Za-z-]+ )"
+_MOD = r"(?:(?!(?:does|do|did|is|are|was|were|has|have|had|will|would|can|could|must|should|may|might)\b)[A-Za-z0-9-]+ )"
 # Words that put money in view ("how much ... cost", "what rate ... charge").
 _MONEY_WORDS = (r"(?:cost|costs|costing|costed|pay|paid|pays|charge|charged|charges|spend|spent|worth|fees?|prices?|money|"
                 r"budget|earn|earns|owe|owed|salary|fine|fined|bill|billed|invoice|invoiced)\b")
@@ -48,9 +48,10 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\+?\d[\d ()-]{7,}\d|[\w.+-]+@[\w-]+\.[\w.]+|https?://|\bwww\.|\b\d+\s+\w+\s+(?:street|road|avenue|st|rd)\b", re.I),
     ),
     "person": (
-        re.compile(r"\b(?:what is the name of|who (?:is|was|will be|would be) (?:the|our|their|its|my|your|[\w-]+'s) (?!\w+ (?:of|for) )\w+|"
+        re.compile(r"\b(?:what (?:is|was) the names? of|who (?:is|was|will be|would be) (?:the|our|their|its|my|your|[\w-]+'s) (?!\w+ (?:of|for) )\w+|"
                    r"who (?:sits|sat|signed|sent|approved|chairs|leads|runs|made|took|wrote|decided)\b|"
-                   r"(?:name|names) of (?:the )?(?:person|individual|employee|manager|officer|head|contact|owner|administrator)|"
+                   rf"(?:name|names) of (?:the )?{_MOD}{{0,3}}?(?:person|individual|employee|manager|officer|head|contact|owner|"
+                   r"administrator)|"
                    rf"which {_MOD}{{0,2}}(?:person|individual|employee|administrator|manager|staff member|member of staff|"
                    r"officer|engineer|analyst|agent|clerk|supervisor|director|coordinator|representative|signatory|team member|colleague|"
                    r"mentor|buddy|contact person)s?\b)", re.I),
@@ -77,7 +78,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\d\s?%|\bper ?cent\b", re.I),
     ),
     "money": (
-        re.compile(rf"\b(?:how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)(?=.{{0,60}}\b{_MONEY_WORDS})|"
+        # ("did the regulator fine them, and if so how much?": the money word comes first)
+        re.compile(rf"\b(?:{_MONEY_WORDS}[^?]{{0,100}}\bhow much\s*\?|how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)(?=.{{0,60}}\b{_MONEY_WORDS})|"
                    rf"what (?:is |was |are |were )?(?:the |our |their |its )?{_MOD}{{0,3}}(?:price|prices|cost|costs|budget|"
                    r"salary|wage|wages|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|premium|charge|charges|"
                    r"amount|worth|credit|credits|compensation|refund|refunds)\b(?!\s+(?:rules?|polic(?:y|ies)|clauses?|provisions?|terms|"
@@ -189,8 +191,13 @@ def final_ask(question: str) -> str:
     return said[-1] if len(said) > 1 and len(said[-1].split()) >= 4 else ""
 
 
+# "What's the rate?", "When's it due?": the question word and "is" contracted
+_CONTRACTED = re.compile(r"\b(what|who|where|when|which|how)'s\b", re.I)
+
+
 def expected_type(question: str) -> str | None:
     """The kind of answer asked for, or None for a description ("what must", "how do we")."""
+    question = _CONTRACTED.sub(r"\1 is", question)
     for name, (asks, _) in ANSWER_TYPES.items():
         if asks.search(question):
             return name
