@@ -179,6 +179,9 @@ def test_the_words_that_date_an_audit_or_ask_for_ids_are_not_a_subject():
     assert fq is not None and fq.raised == {"2024"} and not fq.topic - {"intern"}
     fq = finding_query("Which new findings did our vendor audits raise during 2025? Give me the IDs.", Filters(), IDS)
     assert fq is not None and fq.raised == {"2025"} and not fq.topic
+    # the month or season of the audit dates it too
+    fq = finding_query("What did the February 2026 Acme audit turn up, who owns it and when is it due?", Filters(vendor=["Acme"]), IDS)
+    assert fq is not None and fq.raised == {"2026"} and not fq.topic - {"acm"}
     # a subject beside the year still narrows
     fq = finding_query("Which findings about encryption did the 2024 audits raise?", Filters(), IDS)
     assert fq is not None and "encrypt" in fq.topic

@@ -99,6 +99,8 @@ _REGISTER_WORDS = frozenset(tokens(
     " weakness weaknesses deficiency deficiencies anything everything something left sort sorted not nobody never anyone new"
     # how many or which stand out, not what about: "in total", "the worst thing the audit found"
     " total overall altogether worst gravest biggest highest significant important most main thing things one ones"
+    # when the audit was ("the February 2026 Meridian audit", "its autumn 2025 review"): the year selects, not the month
+    " january february march april may june july august september october november december spring summer autumn winter"
     # which of those picked: "are either of them still open?"
     " either neither both"
     # how to give them: "give me the ids"
