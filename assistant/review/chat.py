@@ -32,8 +32,10 @@ _FRAME = set(tokens("does do our the contract agreement meet meets comply compli
                     "library terms term against with review check how compare match gap gaps up to kestrel "
                     # where it departs from them, asked in general: "on which points does it fall short?"
                     "point points way ways area areas aspect aspects respect respects where overall fall falls short "
-                    "weak weaker deviate deviates deviation deviations differ differs difference differences "
-                    "tough tougher soft softer strict stricter loose looser template templates", True))
+                    "weak weaker deviate deviates deviation deviations depart departs differ differs difference differences "
+                    "tough tougher soft softer strict stricter loose looser template templates "
+                    # ... and how it is asked for: "list where ...", "show me every gap"
+                    "list show give tell name enumerate summarise summarize all every each everything", True))
 
 
 def is_compliance_question(question: str) -> bool:
