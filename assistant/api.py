@@ -230,7 +230,7 @@ class Assistant:
         fq, listed = self._register(routing, lookup)
         after = self._after_records(routing, lookup, chunks)
         a_set = bool(listed) and not fq.one
-        chosen, signals = self._evidence(routing, chunks, a_set, denamed)
+        chosen, signals = self._evidence(routing, chunks, a_set, denamed, one=bool(listed) and fq.one)
         # Findings the register selects by every selector and subject word of the question are the evidence
         # itself (their record lines are what the answer quotes): no sentence score overrules them, and no more
         # does it overrule what the register records of one finding (its owner, severity, status, dates); a
@@ -313,12 +313,12 @@ class Assistant:
         return after_records(routing.query, vendors, documents, texts)
 
     def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False,
-                  denamed: Any = None) -> tuple[list[Candidate], dict[str, float]]:
+                  denamed: Any = None, one: bool = False) -> tuple[list[Candidate], dict[str, float]]:
         """The units that would answer, and the answerability signals (with the model's probability).
-        ``listed``: the finding register holds the set of findings the question asks for. For a question that
-        names a vendor, the signals judge that vendor's passages only: the rules' passages retrieved beside them
-        may complete an answer ("... and how long does our standard say it should last?"), but a guidance passage on
-        SA8000 does not say whether the vendor is certified."""
+        ``listed``: the finding register holds the set of findings the question asks for (``one``: the one finding it
+        names by vendor and subject). For a question that names a vendor, the signals judge that vendor's passages
+        only: the rules' passages retrieved beside them may complete an answer ("... and how long does our standard say
+        it should last?"), but a guidance passage on SA8000 does not say whether the vendor is certified."""
         if not chunks:
             return [], {}
         corpus = self.retriever.corpus
@@ -351,6 +351,7 @@ class Assistant:
             denamed_sim=denamed_sim,
             findings_matched=listed or bool((routing.filters.status or routing.filters.severity)
                                             and self.retriever.finding_ids(routing.filters)),
+            one_finding=one,
         )
         signals = features(ev, corpus.bm25.idf_of, lambda t: t in corpus.bm25.vocab, self._everyday.__contains__,
                            self.settings.organisation, corpus.vendors, corpus.expansions(routing.query),

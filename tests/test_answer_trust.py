@@ -441,3 +441,12 @@ def test_a_years_audit_findings_are_listed_with_their_status_and_a_status_asked_
     ans = kb.ask("What issues did Internal Audit find in Bluepeak's 2023 audit, and is either of them still open?",
                  role="auditor")
     assert not ans.refused and "BP-2023-01" in ans.text and "BP-2023-02" in ans.text and "closed" in ans.text
+
+
+def test_the_one_finding_a_question_names_by_vendor_and_subject_is_structured_evidence(kb):
+    ans = kb.ask("How did Ledgerline sort out the keys kept beside its scanned archive, and when did we close that finding?",
+                 role="auditor")
+    assert ans.signals["findings_matched"] == 1.0
+    assert not ans.refused and "LL-2024-01" in ans.text and "closed" in ans.text
+    plain = kb.ask("How long may Ledgerline keep our scanned images after the contract ends?", role="auditor")
+    assert plain.signals["findings_matched"] == 0.0

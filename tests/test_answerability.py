@@ -37,6 +37,11 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("What is the maximum fine for a late breach report?", "money"),
     ("When was the finding closed?", "date"),
     ("What is the name of the person who signed it?", "person"),
+    ("What's the name of the Acme relationship owner for the payroll deal?", "person"),  # contracted, with modifiers
+    ("When's Acme's grievance finding due?", "date"),
+    ("Did the regulator fine Acme over the leak, and if so how much?", "money"),
+    ("Which R2-certified recycler did Acme sign with?", "organisation"),  # a modifier with a digit
+    ("Give me the names of the account managers at Acme.", "person"),
     ("Which insurance company covers the vendor?", "organisation"),
     ("Which charity does the vendor support in Cebu?", "organisation"),  # a charity, union or school is named, too
     ("Which union represents the Acme agents?", "organisation"),
@@ -207,6 +212,20 @@ def test_findings_matching_the_asked_status_are_evidence():
     assert features(ev, lambda t: 1.0, lambda t: True)["findings_matched"] == 0.0
     ev.findings_matched = True
     assert features(ev, lambda t: 1.0, lambda t: True)["findings_matched"] == 1.0
+
+
+def test_the_one_finding_a_question_names_is_evidence_but_not_a_count_of_findings():
+    f = lambda ev: features(ev, lambda t: 1.0, lambda t: True)  # noqa: E731
+    ev = evidence("How did Acme fix the keys problem, and when was it closed?", ["Acme moved the keys to an HSM."])
+    assert f(ev)["findings_matched"] == 0.0
+    ev.one_finding = True
+    assert f(ev)["findings_matched"] == 1.0
+    # a count asked of that one finding must still be given by a sentence
+    ev = evidence("How many keys did Acme leave on the server?", ["Acme moved the keys to an HSM."])
+    ev.one_finding = True
+    assert f(ev)["type_missing"] == 1.0
+    ev.findings_matched = True  # (a count of the findings a question selects is the register's to give)
+    assert f(ev)["type_missing"] == 0.0
 
 
 def test_frequencies_and_deadlines_are_values_of_their_kind():
