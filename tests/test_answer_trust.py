@@ -437,6 +437,8 @@ def test_a_years_audit_findings_are_listed_with_their_status_and_a_status_asked_
     # the findings a year's audit raised, with how each is rated and where it stands now
     ans = kb.ask("Which findings came out of Northwind's 2024 annual audit, and how serious was each one?", role="auditor")
     assert not ans.refused and "NW-2024-01" in ans.text and "NW-2024-02" in ans.text and "critical" in ans.text
+    # ... and what each one is, as its notes name it
+    assert "NW-2024-02 (Northwind, medium, open as of 2026-03-12): Leavers kept access beyond 24 hours" in ans.text
     # "are either of them still open?" asks each one's status: closed findings are still the answer
     ans = kb.ask("What issues did Internal Audit find in Bluepeak's 2023 audit, and is either of them still open?",
                  role="auditor")

@@ -450,7 +450,8 @@ def test_an_empty_selection_by_what_the_register_records_is_the_answer(assistant
     ans = assistant.ask("Are any high findings still open?", role="auditor")
     assert not ans.refused
     assert ans.text.splitlines()[0].startswith(
-        "The audit register holds no high finding that is open. It holds 1 high finding: ZZ-1 (Northwind, high, closed as of 2025-09-01).")
+        "The audit register holds no high finding that is open. It holds 1 high finding: ZZ-1 (Northwind, high, closed as of "
+        "2025-09-01): Leavers kept access.")  # (what the finding is: the heading its note gives it)
     assert [c.source for c in ans.citations] == ["audits/northwind-2025.md"]
     # nothing left to show once the status and severity are dropped: the statement alone
     ans = assistant.ask("Are any low findings still open?", role="auditor")

@@ -273,16 +273,34 @@ def empty_selection(question: str, fq: FindingQuery | None, register: dict[str, 
                 break
     picks = [p for i, r in enumerate(rows) if (p := _record(ctx, r, 1.0 - i / 100)) is not None]
     if rows:
-        lead += f" It holds {len(rows)} {_selection(relaxed, len(rows) != 1, titles)}: {_listing(rows)}."
+        lead += f" It holds {len(rows)} {_selection(relaxed, len(rows) != 1, titles)}: {_listing(rows, ctx)}."
     if not picks:
         return Answer(question=question, text=lead, citations=[], sources=list(chunks), refused=False,
                       backend="extractive")
     return composed_answer(question, chunks, [], ctx, lead=lead, fixed=picks)
 
 
-def _listing(rows: Sequence[dict[str, Any]]) -> str:
-    return ", ".join(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of {r.get('doc_date')})"
-                     for r in rows)
+def _title(rec: dict[str, Any], ctx: Context | None) -> str:
+    """What a finding is called in the notes that report it (the heading "Finding MH-2026-01: PHI in the test
+    environment not masked"), or "" when no note gives it a heading."""
+    if ctx is None:
+        return ""
+    heading = re.compile(rf"\bFinding {re.escape(str(rec['id']))}:\s*([^>]+)")
+    for source in dict.fromkeys(s for s in (rec.get("source"), rec.get("first_source")) if s):
+        for c in ctx.document_chunks(source):
+            if m := heading.search(c.section):
+                return m.group(1).strip()
+    return ""
+
+
+def _listing(rows: Sequence[dict[str, Any]], ctx: Context | None = None) -> str:
+    """Each finding with its vendor, severity and latest status, and what it is about where a note names it: the
+    answer to "what did the audit find?" is what each finding is, not only its id."""
+    items = [(f"{r['id']} ({r.get('vendor') or 'no vendor'}, {r.get('severity')}, {r.get('status')} as of "
+               f"{r.get('doc_date')})", _title(r, ctx)) for r in rows]
+    if not any(title for _, title in items):
+        return ", ".join(item for item, _ in items)
+    return "; ".join(f"{item}: {title}" if title else item for item, title in items)
 
 
 def matching(register: dict[str, dict[str, Any]], fq: FindingQuery, ctx: Context,
@@ -367,5 +385,5 @@ def register_answer(question: str, rows: Sequence[dict[str, Any]], ctx: Context,
                 f"{r.get('doc_date')}: first reported on {r.get('first_date')}, owned by {r.get('owner') or 'no one named'}"
                 + (f", {ended}." if ended else "."))
     else:
-        lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {_listing(rows)}."
+        lead = f"{len(rows)} finding{'s' if len(rows) != 1 else ''} in the audit register match: {_listing(rows, ctx)}."
     return composed_answer(question, chunks, narrative, ctx, lead=lead, fixed=picks)
