@@ -280,16 +280,22 @@ def empty_selection(question: str, fq: FindingQuery | None, register: dict[str, 
     return composed_answer(question, chunks, [], ctx, lead=lead, fixed=picks)
 
 
+def _naming(rec: dict[str, Any], ctx: Context) -> list[Chunk]:
+    """The chunks under a heading that names the finding, in the notes that last and first reported it (latest first)."""
+    fid = str(rec["id"])
+    sources = dict.fromkeys(s for s in (rec.get("source"), rec.get("first_source")) if s)
+    return [c for src in sources for c in ctx.document_chunks(src) if fid in c.section]
+
+
 def _title(rec: dict[str, Any], ctx: Context | None) -> str:
     """What a finding is called in the notes that report it (the heading "Finding MH-2026-01: PHI in the test
     environment not masked"), or "" when no note gives it a heading."""
     if ctx is None:
         return ""
     heading = re.compile(rf"\bFinding {re.escape(str(rec['id']))}:\s*([^>]+)")
-    for source in dict.fromkeys(s for s in (rec.get("source"), rec.get("first_source")) if s):
-        for c in ctx.document_chunks(source):
-            if m := heading.search(c.section):
-                return m.group(1).strip()
+    for c in _naming(rec, ctx):
+        if m := heading.search(c.section):
+            return m.group(1).strip()
     return ""
 
 
@@ -360,8 +366,7 @@ def _describe(rec: dict[str, Any], ctx: Context, full: bool = False) -> str:
     line = _record(ctx, rec)
     own = ctx.finding_chunk(rec["source"], fid)
     text = line.chunk.text[line.start:line.end] if line else ""
-    named = [c for src in {rec["source"], rec.get("first_source") or rec["source"]}
-             for c in ctx.document_chunks(src) if fid in c.section]
+    named = _naming(rec, ctx)
     detail = [c.text for c in named] + ([own.text] if own else []) if full else []
     return " ".join([str(rec.get("area", "")), str(rec.get("owner", "")), text, line.section if line else "",
                      own.section if own else "", *sorted({c.section for c in named}), *detail])
