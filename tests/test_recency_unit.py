@@ -22,6 +22,9 @@ def test_dates_are_read_in_the_ways_people_write_them_when_they_time_what_is_ask
     # a date that is not the time of what is asked ("moved to"), and days that do not exist
     assert pinned_dates("Was the due date moved to 30 June 2026?") == []
     assert pinned_dates("Was it closed by 31 June 2026?") == []
+    assert [d[2] for d in pinned_dates("Was it closed at the committee's May 2026 meeting?")] == ["May 2026"]
+    assert [d[2] for d in pinned_dates("Did they meet their 30 June 2026 deadline?")] == ["30 June 2026"]
+    assert pinned_dates("Did the June 2026 meeting happen?") == []  # a date naming the event, not timing it
 
 
 @pytest.mark.parametrize("question", [
@@ -29,6 +32,8 @@ def test_dates_are_read_in_the_ways_people_write_them_when_they_time_what_is_ask
     "Was the Northwind leavers finding still open at the end of June 2026?",
     "What happened at the Northwind service review in May 2026?",
     "Has Northwind held its notification drill by September 2026?",
+    "Was NW-2024-02 closed at Internal Audit's July 2026 desk review?",  # someone's review pins its date too
+    "Did Northwind hit its 2026-06-30 deadline on NW-2024-02?",  # a date the notes give, asked whether it was met
 ])
 def test_what_happened_after_the_vendors_latest_record_cannot_be_answered(question):
     text = after_records(question, ["Northwind"], DOCS, TEXTS)

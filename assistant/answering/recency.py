@@ -22,11 +22,13 @@ _DATE = re.compile(
     rf"|\b(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<m1>{_M}),?\s+(?P<y1>{_Y})\b"
     rf"|\b(?P<m2>{_M})\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?,\s*(?P<y2>{_Y})\b"
     rf"|\b(?P<m3>{_M})\s+(?P<y3>{_Y})\b", re.I)
-# A date as the time of what is asked: "by its 30 June 2026 due date", "at the February 2026 review", "in March 2026"
-_WHEN = re.compile(r"\b(?:by|at|in|on|before|during|until|after|around)\s+(?:(?:the|its|their|our|his|her|this|that|a|an)\s+)?"
-                   r"(?:(?:end|start|beginning|middle) of\s+)?$", re.I)
+# A date as the time of what is asked: "by its 30 June 2026 due date", "at the February 2026 review", "in March 2026",
+# "at Internal Audit's February 2026 desk review" (someone's), "did it meet its 2025-12-31 deadline" (a date to meet)
+_WHEN = re.compile(r"\b(?:(?:by|at|in|on|before|during|until|after|around)\s+(?:(?:the|its|their|our|his|her|this|that|a|an)\s+)?"
+                   r"(?:(?:[\w-]+\s+){0,2}[\w-]+['’]s\s+)?(?:(?:end|start|beginning|middle) of\s+)?"
+                   r"|(?:hit|meet|met|miss(?:ed)?|make|made|beat)\s+(?:the|its|their|our|his|her|this|that)\s+)$", re.I)
 # Something done or happening ("closed by", "held in"), as against a date asked about ("was it due by ...?")
-_EVENT = re.compile(r"\b(?:clos(?:e|ed|ing)|fix(?:ed)?|resolved?|complet(?:e|ed)|finish(?:ed)?|done|happen(?:ed)?|held|hold|"
+_EVENT = re.compile(r"\b(?:clos(?:e|ed|ing)|fix(?:ed)?|hit|miss(?:ed)?|beat|resolved?|complet(?:e|ed)|finish(?:ed)?|done|happen(?:ed)?|held|hold|"
                     r"deliver(?:ed)?|sen[dt]|produced?|met|meet|paid|pay|signed?|renew(?:ed)?|notif(?:y|ied)|gave|given?|"
                     r"decided?|carr(?:y|ied) out|rotated?|launch(?:ed)?|achieved?|submitted|submit|took place|take place|"
                     r"start(?:ed)?|end(?:ed)?|stop(?:ped)?|terminated?|invoked?|passed|failed|agreed?|approved?)\b", re.I)
