@@ -136,6 +136,21 @@ def test_a_question_naming_two_vendors_sees_both():
     assert balanced([10, 11, 12, 13], 2, ["A", "A", "B", "B"]) == [10, 12]
 
 
+def test_only_the_groups_kept_have_places_set_aside():
+    # the contract's chunks (True) are guaranteed half the places; the others take what is left by rank
+    assert balanced([10, 11, 12, 13, 14, 15], 4, [False, False, False, True, False, True], reserved=bool) == [10, 11, 13, 15]
+    assert balanced([10, 11, 12, 13], 2, [True, False, False, False], reserved=bool) == [10, 11]
+
+
+def test_a_question_about_a_vendors_contract_keeps_places_for_the_contract(retriever):
+    r = retriever.route("What does the Northwind contract say about notifying a security incident?", Filters())
+    assert r.terms and r.vendor_named
+    assert "contract" in [h.doc_type for h in retriever.search_routed(r, 4)]
+    # a question about its audits or findings, or one naming no vendor, is ranked as before
+    assert not retriever.route("Which Northwind audit findings concern the contract?", Filters()).terms
+    assert not retriever.route("What must our contracts say about incidents?", Filters()).terms
+
+
 def test_routed_search_embeds_the_question_once(retriever, monkeypatch):
     calls = []
     real = retriever.embedder.embed

@@ -23,6 +23,9 @@ _NAMED = re.compile(
     r"\b(?:in|under|of|from)\s+(?:the|our)\s+(?P<ref>[\w&.,' -]{3,80}?\b(?:agreement|contract|policy|dpa|nda|baa|schedule))\b",
     re.I,
 )
+# "the Northwind payroll contract", "Bluepeak's agreement", "contractually guaranteed": the vendor's own terms are
+# asked for (``Routing.terms``), not what its audits say about them
+_TERMS = re.compile(r"\b(?:contracts?|agreements?|clauses?|contractual(?:ly)?|signed deals?)\b", re.I)
 _FINDINGISH = re.compile(r"\b(findings?|audit(?:s|ed|or)?|issues?|non-?conformit(?:y|ies)|actions?)\b", re.I)
 # Status intent needs "open"/"closed" to qualify findings, not any bare "open" ("open-source", "open to").
 _OPEN = re.compile(
@@ -77,6 +80,9 @@ class Routing:
     # document answers them, so the evidence need not repeat them
     reference: str = ""
     vendor_named: bool = False  # the vendor filter comes from a vendor the question names (not from the caller)
+    # a question naming a vendor asks what its contract says, and nothing about audits or findings: the search keeps
+    # places for the vendor's contract chunks (an audit report quotes the contract's subject in every scope section)
+    terms: bool = False
 
 
 def route(corpus: Corpus, query: str, filters: Filters, document: str | None = None) -> Routing:
@@ -121,7 +127,9 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
     if sev and not f.severity:
         f.severity = [sev.group(1).lower()]
         notes.append(f"{f.severity[0]} findings")
-    return Routing(q, f, notes, reference=reference, vendor_named=named_vendor and not f.source)
+    by_name = named_vendor and not f.source
+    return Routing(q, f, notes, reference=reference, vendor_named=by_name,
+                   terms=by_name and bool(_TERMS.search(query)) and not _FINDINGISH.search(query))
 
 
 def ordinal_document(corpus: Corpus, query: str, vendor: str | None,

@@ -45,14 +45,15 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
-def balanced(order: list[int], k: int, groups: list[Any]) -> list[int]:
+def balanced(order: list[int], k: int, groups: list[Any], reserved: Callable[[Any], bool] = lambda g: True) -> list[int]:
     """The k best of ``order`` with an equal share for each group (a question comparing two vendors
-    needs both contracts in front of it), the rest by rank; kept in rank order."""
+    needs both contracts in front of it), the rest by rank; kept in rank order. Only the groups ``reserved``
+    keeps have their share set aside (the others take places by rank)."""
     quota = k // max(1, len(set(groups)))
     per_group: dict[Any, int] = {}
     taken: set[int] = set()
     for r, g in enumerate(groups):  # each group's best ``quota``
-        if per_group.get(g, 0) < quota:
+        if reserved(g) and per_group.get(g, 0) < quota:
             per_group[g] = per_group.get(g, 0) + 1
             taken.add(r)
     for r in range(len(order)):  # then the best of the rest
@@ -163,7 +164,12 @@ class Retriever:
         dense_score = dict(dense)
         lex = np.where(mask, lex_all, -1.0)
         vendors = routing.filters.vendor or []
-        best = balanced(order, k, [corpus.chunks[i].metadata.get("vendor") for i in order]) if len(vendors) > 1 else order[:k]
+        if len(vendors) > 1 or routing.terms:  # each vendor its share (asked of contracts: half of it for its contract)
+            best = balanced(order, k, [(corpus.chunks[i].metadata.get("vendor") if len(vendors) > 1 else None,
+                                        routing.terms and corpus.chunks[i].doc_type == "contract") for i in order],
+                            reserved=lambda g: g[1] or not routing.terms)
+        else:
+            best = order[:k]
         if routing.vendor_named and len(vendors) == 1 and k >= GENERAL_SHARE:
             general = replace(routing.filters, vendor=[""])  # (the documents of no vendor)
             gclauses = general.clauses(ids)  # (the same status, severity and audiences: the same findings)
