@@ -90,6 +90,10 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     # a person asked for by role or relation
     ("Which colleague will be my buddy in the first week?", "person"),
     ("Who will be our contact person at Acme?", "person"),
+    ("What did the steering committee decide about Acme's renewal?", "outcome"),
+    ("How did the court case over Acme's late invoices turn out?", "outcome"),
+    ("What was the outcome of Acme's appeal?", "outcome"),
+    ("What did Internal Audit conclude about Acme's overtime in the re-audit?", None),  # an audit's findings are facts
 ])
 def test_expected_answer_type(question, kind):
     assert expected_type(question) == kind
@@ -112,6 +116,9 @@ def test_the_answer_type_must_be_in_the_sentences():
     assert not provides("person", q, "The Data Protection Officer and the Vendor Risk Committee approve transfers.")
     assert provides("person", q, "The Data Protection Officer is Aoife Byrne.")
     assert feats(q, ["The Data Protection Officer approves every transfer."])["type_missing"] == 1.0
+    q = "What did the privacy officer's risk assessment of the Acme incident conclude?"  # a plan to assess is no outcome
+    assert feats(q, ["The privacy officer will complete a risk assessment of the incident by 2026-02-20."])["type_missing"] == 1.0
+    assert feats(q, ["The risk assessment concluded that the incident was not a reportable breach."])["type_missing"] == 0.0
 
 
 def test_signals_of_a_question_the_evidence_covers_and_one_it_does_not():

@@ -105,6 +105,14 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    rf"\bwhat {_MOD}{{0,3}}(?:figure|figures|number|total|tally)\b", re.I),
         re.compile(rf"\b{_NUMBER_WORD}\b", re.I),
     ),
+    # What someone concluded or decided, or how a matter ended: a plan to assess or decide answers nothing. (Not asked
+    # of an audit: an audit's conclusions are its findings, stated as facts.)
+    "outcome": (
+        re.compile(r"^(?!.*\b(?:audit(?:s|ed|ors?)?|re-?audits?|follow-?ups?)\b).*?(?:\bwhat did (?:[\w'’-]+ ){1,10}?(?:conclude|decide|rule|determine)\b|\bhow did (?:[\w'’-]+ ){1,10}?turn out\b|"
+                   r"\bwhat (?:was|were|is) the (?:final )?(?:outcome|result|conclusion|verdict|ruling)s?\b)", re.I | re.S),
+        re.compile(r"\b(?:conclu(?:ded|des|sion)|decided|decision|ruled|ruling|determined|outcome|result(?:ed|s)?|found that|"
+                   r"showed|verdict|opinion|settled|dismissed|upheld|agreed|approved|rejected|rated)\b", re.I),
+    ),
     "period": (
         re.compile(r"\b(how (?:long|fast|quickly|soon|often)|how much (?:notice|warning|time)|within how|how many (?:hours|days|weeks|months|years|business days|"
                    r"working days|minutes)|what (?:is the )?(?:notice period|retention period))\b", re.I),
