@@ -198,6 +198,11 @@ def test_compound_questions_are_split_into_their_asks():
     assert feats("Can we end the deal early, and how much notice do we owe?", ["x y z"])["compound"] == 1.0
     assert feats("Is the Acme notice period longer than the Beta one?", ["x y z"])["compound"] == 1.0
     assert feats("How much notice must we give?", ["x y z"])["compound"] == 0.0
+    # a second ask in the perfect tense ("..., and has it been closed?") is a second ask too
+    q = "How many Acme hires started before their checks were done, and has that finding been closed?"
+    assert feats(q, ["x y z"])["compound"] == 1.0
+    assert question_parts(q) == ["How many Acme hires started before their checks were done",
+                                 "and has that finding been closed?"]
     assert feats("Is Acme's notice period the same as Beta's?", ["x y z"])["compound"] == 1.0
     ev = evidence("Can we end the deal early, and how much notice do we owe?", ["x y z"], sims=[0.8])
     ev.part_sims = [0.7, 0.3]

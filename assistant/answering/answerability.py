@@ -52,7 +52,7 @@ _LIVE = re.compile(
     re.I,
 )
 _COMPOUND = re.compile(r"(?:,|\band\b|\bor\b)\s+(?:how|what|when|where|which|who|why|whether|is|are|does|do|did|can|"
-                       r"must|should|was|were)\b|\bcompar(?:e|ed|es|ing|ison)\b|\b(?:faster|slower|longer|shorter|"
+                       r"must|should|was|were|has|have|had)\b|\bcompar(?:e|ed|es|ing|ison)\b|\b(?:faster|slower|longer|shorter|"
                        r"stricter|tighter|looser|more|less|higher|lower|better|worse)\b.{0,60}\bthan\b|\bdiffer(?:s|ed|ence)?\b|"
                        r"\bversus\b|\bvs\.?(?=\s)|\b(?:faster|slower|tighter|looser|stricter) or\b|\bthe same as\b|"
                        r"\bsimilar to\b|\bas (?:long|fast|strict|short|high|low) as\b", re.IGNORECASE)

@@ -176,7 +176,7 @@ general chief executive law ireland european""".split())
 
 
 _PART_BREAK = re.compile(r"(?<=[.?!;:])\s+|,?\s+(?=(?:and|or|but)\s+(?:how|what|when|where|which|who|why|whether|is|are|does|do|"
-                         r"did|can|must|should)\b)|,?\s+(?=compared (?:with|to)\b)", re.IGNORECASE)
+                         r"did|can|must|should|was|were|has|have|had)\b)|,?\s+(?=compared (?:with|to)\b)", re.IGNORECASE)
 
 
 def question_parts(question: str) -> list[str]:
