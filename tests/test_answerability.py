@@ -94,6 +94,9 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("How did the court case over Acme's late invoices turn out?", "outcome"),
     ("What was the outcome of Acme's appeal?", "outcome"),
     ("What did Internal Audit conclude about Acme's overtime in the re-audit?", None),  # an audit's findings are facts
+    ("Which article of the Data Act covers switching providers?", "reference"),
+    ("Which clause of the Acme contract sets the notice period?", "reference"),
+    ("What sections does the tender template have?", None),
 ])
 def test_expected_answer_type(question, kind):
     assert expected_type(question) == kind
@@ -116,6 +119,12 @@ def test_the_answer_type_must_be_in_the_sentences():
     assert not provides("person", q, "The Data Protection Officer and the Vendor Risk Committee approve transfers.")
     assert provides("person", q, "The Data Protection Officer is Aoife Byrne.")
     assert feats(q, ["The Data Protection Officer approves every transfer."])["type_missing"] == 1.0
+    q = "Which DSA article lets a user appeal?"  # the article of the text it names, not of another
+    assert provides("reference", q, "Article 20 of the DSA lets a user appeal a decision.")
+    assert not provides("reference", q, "GDPR Article 22 gives a right not to be subject to automated decisions.")
+    q = "Which clause of the Acme contract covers subcontracting?"  # a numbered clause gives its number
+    assert provides("reference", q, "8.1 Acme shall not subcontract without prior written approval.")
+    assert not provides("reference", q, "Acme shall not subcontract without prior written approval.")
     q = "What did the privacy officer's risk assessment of the Acme incident conclude?"  # a plan to assess is no outcome
     assert feats(q, ["The privacy officer will complete a risk assessment of the incident by 2026-02-20."])["type_missing"] == 1.0
     assert feats(q, ["The risk assessment concluded that the incident was not a reportable breach."])["type_missing"] == 0.0

@@ -105,6 +105,12 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    rf"\bwhat {_MOD}{{0,3}}(?:figure|figures|number|total|tally)\b", re.I),
         re.compile(rf"\b{_NUMBER_WORD}\b", re.I),
     ),
+    # Which article, clause or section of a text says something: its number ("Article 28", "clause 8.2", "8.2 The ...").
+    "reference": (
+        re.compile(r"\bwhich (?:[\w-]+ ){0,2}?(?:article|provision|clause|section|paragraph|annex|recital)\b(?= (?:of|in|under|did|"
+                   r"does|do|is|was|lists?|defines?|sets?|says?|lets?|allows?|requires?|covers?|governs?|applies)\b)", re.I),
+        re.compile(r"\b(?:article|art\.|section|clause|paragraph|annex|recital)\s*\d|\u00a7\s*\d", re.I),
+    ),
     # What someone concluded or decided, or how a matter ended: a plan to assess or decide answers nothing. (Not asked
     # of an audit: an audit's conclusions are its findings, stated as facts.)
     "outcome": (
@@ -233,6 +239,10 @@ _PAY_STANDARD = re.compile(r"\b(?:living|minimum|legal minimum|prevailing|statut
                            r"(?:premium|overtime) rate\b", re.I)
 
 
+_CLAUSE_ASK = re.compile(r"\b(?:clause|section)s?\b", re.I)
+_NUMBERED = re.compile(r"\s*\d+(?:\.\d+)+\s")
+
+
 def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
     """Whether ``sentence`` holds an answer of ``kind``; a name or organisation must be one the question
     does not already name and not the organisation's own (``home``)."""
@@ -245,12 +255,18 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
         found = _proper_names(sentence) if kind != "product" else [m.group(0) for m in gives.finditer(sentence)]
         words = [set(n.lower().split()) for n in found]
         if kind == "person":  # a person's name: no word of it asked, and not an office, a body or a document
-            names = [w for w in words if not w & (asked | _INSTITUTIONAL | _QUESTION_WORDS | _CALENDAR)]
+            answers = [w for w in words if not w & (asked | _INSTITUTIONAL | _QUESTION_WORDS | _CALENDAR)]
         else:  # an organisation's or product's own name ("Harbour Mutual Insurance"), not a generic one ("Internal Audit")
-            names = [w for w in words if w - _INSTITUTIONAL - asked - _QUESTION_WORDS - _CALENDAR]
-        return bool(names)
+            answers = [w for w in words if w - _INSTITUTIONAL - asked - _QUESTION_WORDS - _CALENDAR]
+        return bool(answers)
     if kind == "money" and _WORKERS_PAY.search(question) and _PAY_STANDARD.search(sentence):
         return True  # what workers are to be paid is answered by a pay standard ("at least the living wage")
+    if kind == "reference":
+        if _CLAUSE_ASK.search(question) and _NUMBERED.match(sentence):
+            return True  # "which clause of the contract ...?": a numbered clause ("8.2 The supplier ...") gives its number
+        # an article of the text the question names ("which DORA article ...?"), not of another ("GDPR Article 28")
+        named = [n.lower() for n in names(question) if n.lower() not in _INSTITUTIONAL]
+        return bool(gives.search(sentence)) and (not named or any(n in sentence.lower() for n in named))
     if kind in ("count", "quantity"):  # clause numbers ("5.4 The report ...", "5. Reporting") count nothing
         sentence = without_clause_numbers(sentence)
     if kind == "count":  # a number the question does not already give, not a date, a period or a percentage,
