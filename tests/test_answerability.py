@@ -95,6 +95,9 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("What was the outcome of Acme's appeal?", "outcome"),
     ("What did Internal Audit conclude about Acme's overtime in the re-audit?", None),  # an audit's findings are facts
     ("Which article of the Data Act covers switching providers?", "reference"),
+    # of two asks, the one asked first
+    ("How often does the committee meet, and which vendors does it cover?", "period"),
+    ("When did Acme reissue its runbook with our contact details in it?", "date"),
     ("Which clause of the Acme contract sets the notice period?", "reference"),
     ("What sections does the tender template have?", None),
 ])

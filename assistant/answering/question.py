@@ -211,12 +211,12 @@ _CONTRACTED = re.compile(r"\b(what|who|where|when|which|how)'s\b", re.I)
 
 
 def expected_type(question: str) -> str | None:
-    """The kind of answer asked for, or None for a description ("what must", "how do we")."""
+    """The kind of answer asked for first, or None for a description ("what must", "how do we"): of two asks, the
+    earlier one ("How often does the committee meet, and which vendors does it cover?": a period); of two kinds asked
+    by the same words, the one ``ANSWER_TYPES`` lists first ("how much ... cost": money, not a quantity)."""
     question = _CONTRACTED.sub(r"\1 is", question)
-    for name, (asks, _) in ANSWER_TYPES.items():
-        if asks.search(question):
-            return name
-    return None
+    found = [(m.start(), i, name) for i, (name, (asks, _)) in enumerate(ANSWER_TYPES.items()) if (m := asks.search(question))]
+    return min(found)[2] if found else None
 
 
 def _proper_names(text: str) -> list[str]:
