@@ -95,6 +95,10 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("What was the outcome of Acme's appeal?", "outcome"),
     ("What did Internal Audit conclude about Acme's overtime in the re-audit?", None),  # an audit's findings are facts
     ("Which article of the Data Act covers switching providers?", "reference"),
+    ("What is the phone number of Acme's service desk?", "contact"),
+    ("How do I reach Acme's account director out of hours?", "contact"),
+    ("Is Acme's runbook with our contact details still working?", None),  # contact details mentioned, not asked for
+    ("Did the Manila phone team work overtime in 2025?", None),
     # of two asks, the one asked first
     ("How often does the committee meet, and which vendors does it cover?", "period"),
     ("When did Acme reissue its runbook with our contact details in it?", "date"),

@@ -42,9 +42,13 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"credentials|wi-?fi keys?)\b", re.I),
         re.compile(r"\b(?:password|passcode|pin|code|key)\s*(?:is|:)\s*[\w!@#$%^&*-]{4,}", re.I),
     ),
+    # Contact details asked for ("what is the phone number of ...", "how do I reach ..."), not ones a question mentions
+    # ("the runbook with our contact details", "the Manila phone team").
     "contact": (
-        re.compile(r"\b(phone|telephone|mobile|e-?mail address|contact details|postal address|fax number|website|url|"
-                   r"street address|office address)\b", re.I),
+        re.compile(r"\b(?:what|which|give|send|share|list|where)\b[^.?!]{0,40}?\b(?:phone|telephone|mobile)(?: numbers?| lines?)?\b"
+                   r"|\b(?:what|which|give|send|share|list|where)\b[^.?!]{0,40}?\b(?:e-?mail address(?:es)?|contact details|"
+                   r"contact numbers?|postal address|fax number|website|url|street address|office address)\b"
+                   r"|\bhow (?:do|can|should) (?:i|we) (?:contact|reach|call|phone|e-?mail)\b", re.I),
         re.compile(r"\+?\d[\d ()-]{7,}\d|[\w.+-]+@[\w-]+\.[\w.]+|https?://|\bwww\.|\b\d+\s+\w+\s+(?:street|road|avenue|st|rd)\b", re.I),
     ),
     "person": (
