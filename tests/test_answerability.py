@@ -99,6 +99,8 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("How do I reach Acme's account director out of hours?", "contact"),
     ("Is Acme's runbook with our contact details still working?", None),  # contact details mentioned, not asked for
     ("Did the Manila phone team work overtime in 2025?", None),
+    # what a question says before it asks is no ask
+    ("Acme's new software decides which queue each agent works. What must the agents be told?", None),
     # of two asks, the one asked first
     ("How often does the committee meet, and which vendors does it cover?", "period"),
     ("When did Acme reissue its runbook with our contact details in it?", "date"),

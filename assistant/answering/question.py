@@ -218,7 +218,10 @@ def expected_type(question: str) -> str | None:
     """The kind of answer asked for first, or None for a description ("what must", "how do we"): of two asks, the
     earlier one ("How often does the committee meet, and which vendors does it cover?": a period); of two kinds asked
     by the same words, the one ``ANSWER_TYPES`` lists first ("how much ... cost": money, not a quantity)."""
-    question = _CONTRACTED.sub(r"\1 is", question)
+    # (what a question says before it asks is no ask: "Our provider's software decides which queue each agent works.
+    # What must the agents be told?")
+    asked = [x for x in re.split(r"(?<=[.!?])\s+", question.strip()) if x.rstrip().endswith("?")]
+    question = _CONTRACTED.sub(r"\1 is", " ".join(asked) if asked else question)
     found = [(m.start(), i, name) for i, (name, (asks, _)) in enumerate(ANSWER_TYPES.items()) if (m := asks.search(question))]
     return min(found)[2] if found else None
 
