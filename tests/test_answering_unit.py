@@ -138,3 +138,14 @@ def test_a_question_about_duties_prefers_the_sentence_that_states_one():
     assert first("What must our contract say about audits?").startswith("5.2")
     # a question that asks for no duty leaves them as they were: equal, in document order
     assert first("Tell me about audits.").startswith("5.1")
+
+
+@pytest.mark.parametrize("question", ["What is the cap on service credits?", "What's the cap on service credits?"])
+def test_a_question_asking_for_a_limit_prefers_the_sentence_with_a_figure_however_it_is_typed(question):
+    from assistant.core.types import Chunk
+
+    text = "Service credits have a cap that the contract sets.\n\nService credits have a cap of 10 points."
+    chunks = [Chunk(id="a", text=text, source="c.md", title="SLA", doc_type="contract", section="Service credits",
+                    start=0, end=len(text))]
+    x = rank(question, chunks, lambda t: 1.0)[0]
+    assert text[x.start:x.end].startswith("Service credits have a cap of 10")

@@ -26,7 +26,8 @@ RELATIVE_CUTOFF = 0.6
 UNIT_CACHE = 20_000  # unit vectors kept in memory (384 floats each: about 30 MB)
 ABSOLUTE_MIN = 0.45
 MIN_CHOSEN = 3
-_NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|what (?:is|are) the (?:limit|cap|threshold))\b", re.I)
+_NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|"
+                        r"what(?: is| are|'s|’s) the (?:limit|cap|threshold))\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
 _ASKS_DUTY = re.compile(r"\b(must|should|shall|needs? to|has to|have to|required?|requirements?|obliged|obligations?|"
                         r"say about)\b", re.I)
