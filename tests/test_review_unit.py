@@ -296,6 +296,13 @@ def test_the_question_picks_the_requirements_it_asks_about():
     assert len(_requirements_asked("Does the Northwind contract meet our standards?", BOOK.requirements, set())) == len(BOOK.requirements)
 
 
+def test_a_rare_shared_word_outweighs_common_ones_in_picking_the_requirement_asked():
+    # "notice" and "period" name the audit notice requirement; "incident" (a word few requirements use) names the one asked
+    asked = [r.id for r in _requirements_asked("How does the incident notice period in our Northwind contract compare with "
+                                               "our standard?", BOOK.requirements, {"northwind"})]
+    assert "incident-notification" in asked
+
+
 def test_a_term_asked_in_other_words_is_found_by_meaning_and_only_it_is_shown():
     reqs = BOOK.requirements
     by_meaning = lambda best: (lambda rs: [1.0 if r.id == best else 0.1 for r in rs])  # noqa: E731

@@ -6,6 +6,7 @@ sources. ``review_answer`` returns None for any other question, so the normal pa
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Callable, Sequence
 
@@ -25,6 +26,9 @@ _ASKS = re.compile(r"\b(?:meets?|meeting|compl(?:y|ies|iant|iance)|satisf(?:y|ie
                    r"differ(?:s|ent|ences?)? (?:from|to))\b", re.I)
 _STANDARD = re.compile(r"\b(?:standards?|playbook|polic(?:y|ies)|requirements?|model clauses?|clause library|our terms|"
                        r"standard terms|templates?)\b", re.I)
+# Requirements picked by shared words: those whose rarity-weighted overlap with the question is at least this share of
+# the best one's.
+RELATIVE_WEIGHT = 0.6
 _CONTRACT = re.compile(r"\b(?:contract|agreement|deal|terms with)\b", re.I)
 # Words of the question that say "compliance" or name the contract, not which term is asked about.
 _FRAME = set(tokens("does do our the contract agreement meet meets comply complies compliant compliance satisfy "
@@ -67,17 +71,20 @@ def _requirements_asked(question: str, reqs: list[Requirement], vendor_words: se
     words = set(tokens(question)) - _FRAME - vendor_words
     if not words:
         return reqs
+    terms = [(set(tokens(r.topic)), set(tokens(" ".join(r.keywords)))) for r in reqs]
+    # a word many requirements share ("data", "notice") says less about which one is asked than a rare one ("incident")
+    share = {w: sum(1 for topic, keys in terms if w in topic or w in keys) for w in words}
+    weight = {w: math.log(1 + len(reqs) / n) for w, n in share.items() if n}
     scored = []
-    for r in reqs:
-        topic = set(tokens(r.topic))
-        keys = set(tokens(" ".join(r.keywords)))
+    for r, (topic, keys) in zip(reqs, terms):
         s = 2 * len(words & topic) + len(words & keys)
         if s:
-            scored.append((s, r))
+            scored.append((s, 2 * sum(weight[w] for w in words & topic) + sum(weight[w] for w in words & keys), r))
     picked: list[Requirement] = []
     if scored:
-        top = max(s for s, _ in scored)
-        picked = [r for s, r in scored if s >= max(2, top - 1)] or [r for s, r in scored if s == top]
+        best = max(v for _, v, _ in scored)
+        picked = ([r for s, v, r in scored if s >= 2 and v >= RELATIVE_WEIGHT * best]
+                  or [r for _, v, r in scored if v == best])
     if similarity is not None and reqs:
         sims = list(similarity(reqs))
         closest = reqs[max(range(len(reqs)), key=sims.__getitem__)]
