@@ -142,6 +142,15 @@ def test_only_the_groups_kept_have_places_set_aside():
     assert balanced([10, 11, 12, 13], 2, [True, False, False, False], reserved=bool) == [10, 11]
 
 
+def test_a_question_asking_which_vendors_sees_each_vendors_best_chunk(retriever):
+    r = retriever.route("Which of our vendors must notify a security incident within 24 hours?", Filters())
+    assert r.across and not r.filters.vendor
+    # one place is kept for each vendor's best chunk, however the guidance ranks
+    assert {"Northwind", "Bluepeak"} <= {h.metadata.get("vendor") for h in retriever.search_routed(r, 3)}
+    assert not retriever.route("What must the Northwind contract say, and which vendors does it cover?", Filters()).across
+    assert not retriever.route("Which vendors does Northwind use?", Filters()).across  # a vendor named: its documents
+
+
 def test_a_question_about_a_vendors_contract_keeps_places_for_the_contract(retriever):
     r = retriever.route("What does the Northwind contract say about notifying a security incident?", Filters())
     assert r.terms and r.vendor_named

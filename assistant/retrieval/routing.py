@@ -26,6 +26,9 @@ _NAMED = re.compile(
 # "the Northwind payroll contract", "Bluepeak's agreement", "contractually guaranteed": the vendor's own terms are
 # asked for (``Routing.terms``), not what its audits say about them
 _TERMS = re.compile(r"\b(?:contracts?|agreements?|clauses?|contractual(?:ly)?|signed deals?)\b", re.I)
+# "Which of our signed contracts ...?", "Which vendors ...?": an ask about every vendor (``Routing.across``)
+_WHICH_VENDORS = re.compile(r"(?:^|[.?!]\s+)\s*which (?:of (?:our|the) )?(?:[\w-]+ ){0,2}?(?:contracts|agreements|vendors|suppliers|"
+                            r"providers|deals)\b", re.I)
 _FINDINGISH = re.compile(r"\b(findings?|audit(?:s|ed|or)?|issues?|non-?conformit(?:y|ies)|actions?)\b", re.I)
 # Status intent needs "open"/"closed" to qualify findings, not any bare "open" ("open-source", "open to").
 _OPEN = re.compile(
@@ -83,6 +86,8 @@ class Routing:
     # a question naming a vendor asks what its contract says, and nothing about audits or findings: the search keeps
     # places for the vendor's contract chunks (an audit report quotes the contract's subject in every scope section)
     terms: bool = False
+    # a question asking which vendors or contracts meet a description: each vendor's best chunks must be in front of it
+    across: bool = False
 
 
 def route(corpus: Corpus, query: str, filters: Filters, document: str | None = None) -> Routing:
@@ -129,7 +134,8 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
         notes.append(f"{f.severity[0]} findings")
     by_name = named_vendor and not f.source
     return Routing(q, f, notes, reference=reference, vendor_named=by_name,
-                   terms=by_name and bool(_TERMS.search(query)) and not _FINDINGISH.search(query))
+                   terms=by_name and bool(_TERMS.search(query)) and not _FINDINGISH.search(query),
+                   across=not f.vendor and not f.source and bool(_WHICH_VENDORS.search(query)))
 
 
 def ordinal_document(corpus: Corpus, query: str, vendor: str | None,

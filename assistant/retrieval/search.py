@@ -168,6 +168,8 @@ class Retriever:
             best = balanced(order, k, [(corpus.chunks[i].metadata.get("vendor") if len(vendors) > 1 else None,
                                         routing.terms and corpus.chunks[i].doc_type == "contract") for i in order],
                             reserved=lambda g: g[1] or not routing.terms)
+        elif routing.across:  # a place for each vendor's best chunk; the rest (and the documents of no vendor) by rank
+            best = balanced(order, k, [corpus.chunks[i].metadata.get("vendor") for i in order], reserved=bool)
         else:
             best = order[:k]
         if routing.vendor_named and len(vendors) == 1 and k >= GENERAL_SHARE:
