@@ -118,7 +118,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # What someone concluded or decided, or how a matter ended: a plan to assess or decide answers nothing. (Not asked
     # of an audit: an audit's conclusions are its findings, stated as facts.)
     "outcome": (
-        re.compile(r"^(?!.*\b(?:audit(?:s|ed|ors?)?|re-?audits?|follow-?ups?)\b).*?(?:\bwhat did (?:[\w'’-]+ ){1,10}?(?:conclude|decide|rule|determine)\b|\bhow did (?:[\w'’-]+ ){1,10}?turn out\b|"
+        re.compile(r"^(?!.*\b(?:audit(?:s|ed|ors?)?|re-?audits?|follow-?ups?)\b).*?"
+                   r"(?:\bwhat did (?:[\w'’-]+ ){1,10}?(?:conclude|decide|rule|determine)\b|\bhow did (?:[\w'’-]+ ){1,10}?turn out\b|"
                    r"\bwhat (?:was|were|is) the (?:final )?(?:outcome|result|conclusion|verdict|ruling)s?\b)", re.I | re.S),
         re.compile(r"\b(?:conclu(?:ded|des|sion)|decided|decision|ruled|ruling|determined|outcome|result(?:ed|s)?|found that|"
                    r"showed|verdict|opinion|settled|dismissed|upheld|agreed|approved|rejected|rated)\b", re.I),
