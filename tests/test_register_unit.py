@@ -75,7 +75,16 @@ def test_findings_asked_for_by_another_name_or_by_status_alone_are_a_set(questio
     assert fq is not None and not fq.one and fq.statuses == statuses and not fq.topic
 
 
+def test_what_was_wrong_at_an_audit_asks_about_a_finding_and_is_no_subject():
+    fq = finding_query("What was wrong with how Bluepeak stored its keys when it was audited?", Filters(vendor=["Bluepeak"]), IDS)
+    assert fq is not None and fq.one and "wrong" not in fq.topic and {"store", "key"} <= fq.topic
+    # ... while "wrong" that describes the subject stays in it
+    fq = finding_query("When was the audit finding on the file emailed to the wrong person closed?", Filters(vendor=["Bluepeak"]), IDS)
+    assert fq is not None and "wrong" in fq.topic
+
+
 @pytest.mark.parametrize("question, vendors", [
+    ("What was wrong with the Bluepeak runbook?", ["Bluepeak"]),  # no audit: its documents answer
     ("What issues should we consider before offshoring payroll?", []),  # no audit: guidance answers
     ("What's still outstanding?", []),  # a status alone selects only at a vendor the question names
     ("Which points does the Bluepeak agreement make about overtime?", ["Bluepeak"]),  # not about audits

@@ -44,10 +44,13 @@ _CLOSED_IN = re.compile(rf"\b(?:closed|resolved|remediated|cleared|fixed)\s+(?:(
 _AUDIT_FOUND = re.compile(r"\bwhat\b[^?.]{0,40}\baudit(?:s|ors?)?\b[^?.]{0,20}"
                           r"\b(?:find|found|uncover(?:ed)?|turn(?:ed)? up|flag(?:ged)?)\b", re.I)
 _FINDINGS = re.compile(r"\bfindings?\b", re.I)
+# "What was wrong with its key handling when it was audited?": a finding asked about without a name for it (the phrase
+# is no subject; "the file emailed to the wrong person" is)
+_WRONG = re.compile(r"\b(?:was|were|is|are|went) (?:\w+ )?wrong\b", re.I)
 # Findings called by another name where the question is about audits ("what issues did the auditors raise with
 # Harborview?", "which problems from the Bluepeak audits have been fixed?")
 _OTHER_NAMES = re.compile(r"\b(?:issues?|problems?|points?|observations?|non-?conformit(?:y|ies)|gaps?|weaknesses|"
-                          r"deficienc(?:y|ies))\b", re.I)
+                          r"deficienc(?:y|ies))\b|" + _WRONG.pattern, re.I)
 _AUDITISH = re.compile(r"\baudit(?:s|ed|ors?)?\b", re.I)
 # What is open or closed at a vendor the question names, asked with no word for findings at all ("what's still
 # outstanding at Northwind?", "what has Ledgerline not yet fixed?", "anything still open for Meridian?")
@@ -180,7 +183,8 @@ def finding_query(question: str, filters: Filters, known_ids: Sequence[str], hom
     named = {t for v in filters.vendor for t in tokens(v)} | set(tokens(home)) | set(tokens(reference))
     # (the words that say which year's audit are not a subject either: "its 2024 annual audit")
     dated = {t for m in _RAISED.finditer(question) if _AUDITISH.search(m.group(0)) for t in tokens(m.group(0))}
-    topic = set(tokens(question)) - _REGISTER_WORDS - named - dated - {t for y in raised | closed for t in tokens(y)}
+    topic = (set(tokens(_WRONG.sub(" ", question))) - _REGISTER_WORDS - named - dated
+             - {t for y in raised | closed for t in tokens(y)})
     if one and not (filters.vendor and topic) or found and topic:
         return None  # (what audits found about a subject: their notes answer)
     if one:  # "is the Ledgerline e-waste finding closed yet?": the status is asked about, not a selector
