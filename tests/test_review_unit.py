@@ -281,6 +281,9 @@ def test_summary_markdown_and_csv():
     ("How does the Corrowmere contract compare against our playbook?", True),
     ("Is the Acme agreement stricter or looser than our template on audit notice?", True),
     ("How does the Acme contract differ from our standard terms on liability?", True),
+    ("How much can we recover under our model liability wording, and is the Acme contract any different?", True),
+    ("How does the Acme agreement stack up against what we normally require on recovery times?", True),
+    ("Acme's original contract was weak on audits compared with our model wording - did we ever fix it?", False),
     ("Is our template stricter than the law on breach notice?", False),  # no contract to review
     ("What must our contract say about data encryption?", False),
     ("Which findings are still open?", False),

@@ -23,9 +23,10 @@ _ASKS = re.compile(r"\b(?:meets?|meeting|compl(?:y|ies|iant|iance)|satisf(?:y|ie
                    r"falls? short|weaker than|deviat\w*|gaps?|compare[sd]?|against|up to|"
                    # "tougher or softer than our template on ...", "how does it differ from our standard?"
                    r"(?:tougher|softer|stricter|looser|weaker|stronger|tighter|better|worse)\b.{0,40}\bthan|"
-                   r"differ(?:s|ent|ences?)? (?:from|to))\b", re.I)
-_STANDARD = re.compile(r"\b(?:standards?|playbook|polic(?:y|ies)|requirements?|model clauses?|clause library|our terms|"
-                       r"standard terms|templates?)\b", re.I)
+                   r"differ(?:s|ent|ences?)? (?:from|to)|stacks? up|any different)\b", re.I)
+_STANDARD = re.compile(r"\b(?:standards?|playbook|polic(?:y|ies)|requirements?|model (?:clauses?|wording|terms)|clause library|"
+                       r"our (?:usual |normal )?(?:terms|wording)|standard terms|templates?|model [\w-]+ wording|"
+                       r"what we (?:normally|usually|generally) (?:require|expect|ask for))\b", re.I)
 # Requirements picked by shared words: those whose rarity-weighted overlap with the question is at least this share of
 # the best one's.
 RELATIVE_WEIGHT = 0.6
@@ -42,9 +43,15 @@ _FRAME = set(tokens("does do our the contract agreement meet meets comply compli
                     "list show give tell name enumerate summarise summarize all every each everything", True))
 
 
+# The contract's past ("was weak as originally signed - did we ever fix it?"): the review reads the contract as it is now.
+_PAST = re.compile(r"\b(?:original(?:ly)?|as (?:first |originally )?signed|before (?:the|its) amendment|"
+                   r"(?:did|have|has) (?:we|they|it) (?:ever )?(?:fix|fixed|amend|amended|change|changed))\b", re.I)
+
+
 def is_compliance_question(question: str) -> bool:
-    """A question that asks whether a contract meets our standards (not what a document says)."""
-    return bool(_ASKS.search(question) and _STANDARD.search(question) and _CONTRACT.search(question))
+    """A question that asks whether a contract meets our standards (not what a document says, nor how it read before)."""
+    return bool(_ASKS.search(question) and _STANDARD.search(question) and _CONTRACT.search(question)
+                and not _PAST.search(question))
 
 
 def _contract_source(assistant: Any, question: str, role: str) -> str | None:
