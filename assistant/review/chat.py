@@ -27,9 +27,6 @@ _ASKS = re.compile(r"\b(?:meets?|meeting|compl(?:y|ies|iant|iance)|satisf(?:y|ie
 _STANDARD = re.compile(r"\b(?:standards?|playbook|polic(?:y|ies)|requirements?|model (?:clauses?|wording|terms)|clause library|"
                        r"our (?:usual |normal )?(?:terms|wording)|standard terms|templates?|model [\w-]+ wording|"
                        r"what we (?:normally|usually|generally) (?:require|expect|ask for))\b", re.I)
-# Requirements picked by shared words: those whose rarity-weighted overlap with the question is at least this share of
-# the best one's.
-RELATIVE_WEIGHT = 0.6
 _CONTRACT = re.compile(r"\b(?:contract|agreement|deal|terms with)\b", re.I)
 # Words of the question that say "compliance" or name the contract, not which term is asked about.
 _FRAME = set(tokens("does do our the contract agreement meet meets comply complies compliant compliance satisfy "
@@ -67,6 +64,11 @@ def _contract_source(assistant: Any, question: str, role: str) -> str | None:
         return by_vendor[0]
     source = assistant.retriever.resolve_document(question, audiences, explicit=False)
     return source if source in contracts else None
+
+
+# Requirements picked by shared words: those whose rarity-weighted overlap with the question is at least this share of
+# the best one's.
+RELATIVE_WEIGHT = 0.6
 
 
 def _requirements_asked(question: str, reqs: list[Requirement], vendor_words: set[str],
