@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.answering.question import _INSTITUTIONAL, MONTHS, expected_type, names, provides, value_words
+from assistant.answering.question import _INSTITUTIONAL, ASK_OPENERS, MONTHS, expected_type, names, provides, value_words
 from assistant.core.text import named_in, spelled_out, tokens
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
@@ -51,8 +51,8 @@ _LIVE = re.compile(
     r"exchange rate|weather|forecast|will (?:they|it|we|\w+) (?:renew|win|sign|be))\b",
     re.I,
 )
-_COMPOUND = re.compile(r"(?:,|\band\b|\bor\b)\s+(?:how|what|when|where|which|who|why|whether|is|are|does|do|did|can|"
-                       r"must|should|was|were|has|have|had)\b|\bcompar(?:e|ed|es|ing|ison)\b|\b(?:faster|slower|longer|shorter|"
+_COMPOUND = re.compile(rf"(?:,|\band\b|\bor\b)\s+{ASK_OPENERS}\b|"
+                       r"\bcompar(?:e|ed|es|ing|ison)\b|\b(?:faster|slower|longer|shorter|"
                        r"stricter|tighter|looser|more|less|higher|lower|better|worse)\b.{0,60}\bthan\b|\bdiffer(?:s|ed|ence)?\b|"
                        r"\bversus\b|\bvs\.?(?=\s)|\b(?:faster|slower|tighter|looser|stricter) or\b|\bthe same as\b|"
                        r"\bsimilar to\b|\bas (?:long|fast|strict|short|high|low) as\b", re.IGNORECASE)

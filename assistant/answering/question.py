@@ -186,8 +186,11 @@ risk vendor supplier audit internal compliance legal procurement privacy informa
 general chief executive law ireland european""".split())
 
 
-_PART_BREAK = re.compile(r"(?<=[.?!;:])\s+|,?\s+(?=(?:and|or|but)\s+(?:how|what|when|where|which|who|why|whether|is|are|does|do|"
-                         r"did|can|must|should|was|were|has|have|had)\b)|,?\s+(?=compared (?:with|to)\b)", re.IGNORECASE)
+# The words that open a second ask after "and" / "or" ("..., and has it been closed?"); the compound signal
+# (``answerability``) reads the same list.
+ASK_OPENERS = r"(?:how|what|when|where|which|who|why|whether|is|are|does|do|did|can|must|should|was|were|has|have|had)"
+_PART_BREAK = re.compile(rf"(?<=[.?!;:])\s+|,?\s+(?=(?:and|or|but)\s+{ASK_OPENERS}\b)|,?\s+(?=compared (?:with|to)\b)",
+                         re.IGNORECASE)
 
 
 def question_parts(question: str) -> list[str]:
@@ -273,7 +276,7 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
         if _CLAUSE_ASK.search(question) and _NUMBERED.match(sentence):
             return True  # "which clause of the contract ...?": a numbered clause ("8.2 The supplier ...") gives its number
         # an article of the text the question names ("which DORA article ...?"), not of another ("GDPR Article 28")
-        named = [n.lower() for n in names(question) if n.lower() not in _INSTITUTIONAL]
+        named = _named_texts(question)
         return bool(gives.search(sentence)) and (not named or any(n in sentence.lower() for n in named))
     if kind in ("count", "quantity"):  # clause numbers ("5.4 The report ...", "5. Reporting") count nothing
         sentence = without_clause_numbers(sentence)
@@ -293,6 +296,13 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
         gives = _DAY if kind == "date" and _DAY_ASK.search(question) else gives
         return any(m.group(0).lower() not in asked for m in gives.finditer(sentence))
     return bool(gives.search(sentence))
+
+
+@functools.lru_cache(maxsize=256)
+def _named_texts(question: str) -> tuple[str, ...]:
+    """The things a question names, lower-cased, without institutional words: read once per question, not once per
+    sentence the ranker scores."""
+    return tuple(n.lower() for n in names(question) if n.lower() not in _INSTITUTIONAL)
 
 
 @functools.lru_cache(maxsize=256)
