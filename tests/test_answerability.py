@@ -86,6 +86,10 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("What did Acme pay the scrap dealer for each pickup?", "money"),
     ("What compensation did the vendor offer the affected staff?", "money"),
     ("What does Acme pay attention to in a vendor's audit report?", None),
+    # the size of a sum asked by "how large / big / high"; the size of anything else is not money
+    ("Under the new act, how large a fine could a vendor face?", "money"),
+    ("How big was the penalty the regulator imposed?", "money"),
+    ("How big is the risk of a late report?", None),
     ("Which Acme contractors could see the test data?", "organisation"),
     # a person asked for by role or relation
     ("Which colleague will be my buddy in the first week?", "person"),
@@ -185,6 +189,9 @@ def test_the_question_form_is_a_signal():
     short = feats("Who insures the vendor?", ["x y z"])
     scenario = feats("A vendor's laptop with our files was stolen last night. How long do they have to tell us?", ["x y z"])
     assert short["multi_sentence"] == 0.0 and scenario["multi_sentence"] == 1.0
+    # the future is asked of time ("next year"), not of place ("next to the scans")
+    assert feats("What will the vendor do next year?", ["x y z"])["future"] == 1.0
+    assert feats("How did Acme fix the keys kept next to the scans?", ["x y z"])["future"] == 0.0
 
 
 def test_calendar_words_and_the_home_organisation_are_not_answers_or_names():
@@ -195,6 +202,10 @@ def test_calendar_words_and_the_home_organisation_are_not_answers_or_names():
     assert not provides("organisation", q, "Kestrel Group's Internal Audit reviewed the cover.", home="Kestrel Group")
     assert provides("organisation", q, "Cover is placed with Harbour Mutual Insurance.", home="Kestrel Group")
     assert names("The vendor missed the target in January, March and May. Can we terminate?") == []
+    # a one-word name with a capital inside it is a name ("QuickServe"); a word that starts a sentence is not
+    q = "Who was the overflow team the vendor used without telling us?"
+    assert provides("person", q, "Staff of QuickServe BPO held 38 accounts.")
+    assert not provides("person", q, "Overflow staff held 38 accounts.")
 
 
 def test_own_company_follows_the_organisation_setting_and_yields_to_a_named_vendor():

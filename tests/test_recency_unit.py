@@ -34,6 +34,7 @@ def test_dates_are_read_in_the_ways_people_write_them_when_they_time_what_is_ask
     "Has Northwind held its notification drill by September 2026?",
     "Was NW-2024-02 closed at Internal Audit's July 2026 desk review?",  # someone's review pins its date too
     "Did Northwind hit its 2026-06-30 deadline on NW-2024-02?",  # a date the notes give, asked whether it was met
+    "Did Northwind send the evidence in time for the July 2026 review, and is NW-2024-02 closed?",  # a date to be ready for
 ])
 def test_what_happened_after_the_vendors_latest_record_cannot_be_answered(question):
     text = after_records(question, ["Northwind"], DOCS, TEXTS)

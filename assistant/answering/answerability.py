@@ -51,13 +51,15 @@ _LIVE = re.compile(
     r"exchange rate|weather|forecast|will (?:they|it|we|\w+) (?:renew|win|sign|be))\b",
     re.I,
 )
+# (A condition set before the one ask counts too: "If the site goes down, how fast ...?", "Under the Act, how large ...?".
+# Counting only a second ask was tried: calibration split, 5-fold CV x10, AUC -0.006, balanced rate -0.005.)
 _COMPOUND = re.compile(rf"(?:,|\band\b|\bor\b)\s+{ASK_OPENERS}\b|"
                        r"\bcompar(?:e|ed|es|ing|ison)\b|\b(?:faster|slower|longer|shorter|"
                        r"stricter|tighter|looser|more|less|higher|lower|better|worse)\b.{0,60}\bthan\b|\bdiffer(?:s|ed|ence)?\b|"
                        r"\bversus\b|\bvs\.?(?=\s)|\b(?:faster|slower|tighter|looser|stricter) or\b|\bthe same as\b|"
                        r"\bsimilar to\b|\bas (?:long|fast|strict|short|high|low) as\b", re.IGNORECASE)
 # The future: what a vendor will do or decide is not in a record of what was agreed and found.
-_FUTURE = re.compile(r"\b(?:will|going to|next|upcoming|plan(?:s|ning)? to|expect(?:s|ed)? to)\b", re.IGNORECASE)
+_FUTURE = re.compile(r"\b(?:will|going to|next(?! to\b)|upcoming|plan(?:s|ning)? to|expect(?:s|ed)? to)\b", re.IGNORECASE)
 
 
 @dataclass

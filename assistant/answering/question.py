@@ -24,6 +24,7 @@ _MOD = r"(?:(?!(?:does|do|did|is|are|was|were|has|have|had|will|would|can|could|
 _MONEY_WORDS = (r"(?:cost|costs|costing|costed|pay|paid|pays|charge|charged|charges|spend|spent|worth|fees?|prices?|money|"
                 r"budget|earn|earns|owe|owed|salary|fine|fined|bill|billed|invoice|invoiced)\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)+\b")
+_INNER_CAPITAL = re.compile(r"\b[A-Z][a-z]+[A-Z][a-z]\w*\b")
 # Nouns that name an organisation ("which insurer", "what charity"), and those that name one only after
 # "which" ("which client" asks for a name; "what client information" does not).
 _ORG_NOUNS = (r"company|companies|firms?|insurers?|banks?|agency|agencies|organisation|organization|recycler|consultancy|"
@@ -90,6 +91,9 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"amount|worth|credit|credits|compensation|refund|refunds)\b(?!\s+(?:rules?|polic(?:y|ies)|clauses?|provisions?|terms|"
                    r"requirements?|regimes?|structures?|models?|schedules?|mechanisms?|process(?:es)?|laws?|standards?|regulations?))|"
                    r"(?:maximum|minimum) (?:fine|penalty)|"
+                   # "how large a fine could we face?", "how high are the fees?"
+                   r"\bhow (?:large|big|high|steep|heavy|hefty)\b[^?.]{0,30}?\b(?:fines?|penalt(?:y|ies)|fees?|bills?|payouts?|"
+                   r"settlements?|damages|compensation|premiums?|prices?|costs?)\b|"
                    r"(?:fine|penalty|penalties) (?:amount|tiers?|levels?)|"
                    # "what did Ledgerline pay the recycler?", "what does a for-cause audit cost?"
                    r"\bwhat (?:did|does|do|would|will) (?:[\w'-]+ ){1,6}?(?:pay|charge|cost|spend|earn|owe|bill|invoice)\b(?!\s+(?:attention|heed|a visit|tribute))|"
@@ -239,7 +243,8 @@ def _proper_names(text: str) -> list[str]:
             words.pop(0)
         if len(words) >= 2 and not all(w.lower() in _CALENDAR or w.lower() == "of" for w in words):
             out.append(" ".join(words))
-    return out
+    # and a name written as one word with a capital inside it ("QuickServe", "PayFlow"): no dictionary word is
+    return out + [m.group(0) for m in _INNER_CAPITAL.finditer(text)]
 
 
 # A question about what workers are (to be) paid, and a pay standard that answers it without an amount.

@@ -23,8 +23,9 @@ _DATE = re.compile(
     rf"|\b(?P<m2>{_M})\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?,\s*(?P<y2>{_Y})\b"
     rf"|\b(?P<m3>{_M})\s+(?P<y3>{_Y})\b", re.I)
 # A date as the time of what is asked: "by its 30 June 2026 due date", "at the February 2026 review", "in March 2026",
-# "at Internal Audit's February 2026 desk review" (someone's), "did it meet its 2025-12-31 deadline" (a date to meet)
-_WHEN = re.compile(r"\b(?:(?:by|at|in|on|before|during|until|after|around)\s+(?:(?:the|its|their|our|his|her|this|that|a|an)\s+)?"
+# "at Internal Audit's February 2026 desk review" (someone's), "did it meet its 2025-12-31 deadline" (a date to meet),
+# "in time for the January 2026 review"
+_WHEN = re.compile(r"\b(?:(?:by|at|in|on|for|before|during|until|after|around|ahead of|prior to)\s+(?:(?:the|its|their|our|his|her|this|that|a|an)\s+)?"
                    r"(?:(?:[\w-]+\s+){0,2}[\w-]+['’]s\s+)?(?:(?:end|start|beginning|middle) of\s+)?"
                    r"|(?:hit|meet|met|miss(?:ed)?|make|made|beat)\s+(?:the|its|their|our|his|her|this|that)\s+)$", re.I)
 # Something done or happening ("closed by", "held in"), as against a date asked about ("was it due by ...?")
