@@ -233,6 +233,10 @@ def test_compound_questions_are_split_into_their_asks():
     assert question_parts(q) == ["How many Acme hires started before their checks were done",
                                  "and has that finding been closed?"]
     assert feats("Is Acme's notice period the same as Beta's?", ["x y z"])["compound"] == 1.0
+    # ... and one asked after a preposition ("..., and on what date ...?"), but not an infinitive ("and to have")
+    q = "How did Acme fix the key problem, and on what date was the finding closed?"
+    assert feats(q, ["x y z"])["compound"] == 1.0 and len(question_parts(q)) == 2
+    assert feats("Must Acme keep a plan and to have it tested?", ["x y z"])["compound"] == 0.0
     ev = evidence("Can we end the deal early, and how much notice do we owe?", ["x y z"], sims=[0.8])
     ev.part_sims = [0.7, 0.3]
     assert features(ev, lambda t: 1.0, lambda t: True)["part_min"] == 0.3  # the worst-served ask

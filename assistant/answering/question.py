@@ -192,7 +192,9 @@ general chief executive law ireland european""".split())
 
 # The words that open a second ask after "and" / "or" ("..., and has it been closed?"); the compound signal
 # (``answerability``) reads the same list.
-ASK_OPENERS = r"(?:how|what|when|where|which|who|why|whether|is|are|does|do|did|can|must|should|was|were|has|have|had)"
+ASK_OPENERS = (r"(?:how|what|when|where|which|who|why|whether|is|are|does|do|did|can|must|should|was|were|has|have|had|"
+               # a question word after a preposition ("..., and on what date ...?", "and by when?", "and for how long?")
+               r"(?:on|by|from|for|with|in|at|to|until|since|within|after|before|under) (?:how|what|when|which|whom|whose))")
 _PART_BREAK = re.compile(rf"(?<=[.?!;:])\s+|,?\s+(?=(?:and|or|but)\s+{ASK_OPENERS}\b)|,?\s+(?=compared (?:with|to)\b)",
                          re.IGNORECASE)
 
