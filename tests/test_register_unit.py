@@ -191,6 +191,9 @@ def test_the_words_that_date_an_audit_or_ask_for_ids_are_not_a_subject():
     # the month or season of the audit dates it too
     fq = finding_query("What did the February 2026 Acme audit turn up, who owns it and when is it due?", Filters(vendor=["Acme"]), IDS)
     assert fq is not None and fq.raised == {"2026"} and not fq.topic - {"acm"}
+    # nor are the words that ask where each finding stands
+    fq = finding_query("List every finding raised against Acme, with where each one stands now.", Filters(vendor=["Acme"]), IDS)
+    assert fq is not None and not fq.one and not fq.topic
     # a subject beside the year still narrows
     fq = finding_query("Which findings about encryption did the 2024 audits raise?", Filters(), IDS)
     assert fq is not None and "encrypt" in fq.topic

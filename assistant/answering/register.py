@@ -104,6 +104,8 @@ _REGISTER_WORDS = frozenset(tokens(
     " total overall altogether worst gravest biggest highest significant important most main thing things one ones"
     # when the audit was ("the February 2026 Meridian audit", "its autumn 2025 review"): the year selects, not the month
     " january february march april may june july august september october november december spring summer autumn winter"
+    # where each stands: "where it stands now", "the position on", "any progress", "an update on"
+    " where stand stands standing stood position progress update updates"
     # which of those picked: "are either of them still open?"
     " either neither both"
     # how to give them: "give me the ids"
