@@ -17,14 +17,7 @@ from assistant.answering import guard, verify
 from assistant.answering.answerability import Answerability, Evidence, features
 from assistant.answering.compose import composed_answer
 from assistant.answering.conversation import rewrite, user_turns
-from assistant.answering.extractive import (
-    Candidate,
-    choose,
-    extractive_answer,
-    picks_of,
-    rank,
-    refusal,
-)
+from assistant.answering.extractive import Candidate, choose, extractive_answer, picks_of, rank, refusal, with_each_ask
 from assistant.answering.question import final_ask, question_parts, without_names
 from assistant.answering.recency import after_records, asks_by_date
 from assistant.answering.register import (
@@ -328,14 +321,15 @@ class Assistant:
         judged = own or chunks
         ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask)
         chosen = choose(ranked, judged)
+        parts = question_parts(routing.query)
+        vecs = [x.vec for x in ranked if x.vec is not None]
+        part_vecs = self.embedder.embed(parts) if len(parts) > 1 and vecs else None
+        part_sims = np.max(part_vecs @ np.stack(vecs).T, axis=1).tolist() if part_vecs is not None else []
+        chosen = with_each_ask(chosen, ranked, part_vecs)
         if judged is not chunks:  # the answer may also quote the rules' passages
             answer = choose(rank(query, chunks, self._idf, self.embedder, routing.vector, ask=ask), chunks)
         else:
             answer = chosen
-        parts = question_parts(routing.query)
-        vecs = [x.vec for x in ranked if x.vec is not None]
-        part_sims = (np.max(self.embedder.embed(parts) @ np.stack(vecs).T, axis=1).tolist()
-                     if len(parts) > 1 and vecs else [])
         # how close the best unit stays to what the question asks once the things it names are gone
         denamed_sim = float(np.max(np.stack(vecs) @ denamed)) if vecs and denamed is not None else 0.0
         ev = Evidence(

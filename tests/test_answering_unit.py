@@ -149,3 +149,19 @@ def test_a_question_asking_for_a_limit_prefers_the_sentence_with_a_figure_howeve
                     start=0, end=len(text))]
     x = rank(question, chunks, lambda t: 1.0)[0]
     assert text[x.start:x.end].startswith("Service credits have a cap of 10")
+
+
+def test_each_ask_of_a_question_keeps_its_closest_unit():
+    import numpy as np
+
+    from assistant.answering.extractive import Candidate, with_each_ask
+
+    def unit(i: int, vec: list[float] | None) -> Candidate:
+        return Candidate(1.0 - i / 10, 0, i * 10, i * 10 + 5, vec=None if vec is None else np.array(vec))
+
+    ranked = [unit(0, [1.0, 0.0]), unit(1, [0.9, 0.1]), unit(2, [0.0, 1.0]), unit(3, None)]
+    chosen = ranked[:2]  # both about the first ask
+    # the second ask ([0, 1]) is closest to the third unit, which the scores left out: it joins, once
+    out = with_each_ask(chosen, ranked, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    assert [x.start for x in out] == [0, 10, 20]
+    assert with_each_ask(chosen, ranked, None) == chosen  # a one-part question: as chosen
