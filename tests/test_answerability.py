@@ -192,6 +192,10 @@ def test_the_question_form_is_a_signal():
     # the future is asked of time ("next year"), not of place ("next to the scans")
     assert feats("What will the vendor do next year?", ["x y z"])["future"] == 1.0
     assert feats("How did Acme fix the keys kept next to the scans?", ["x y z"])["future"] == 0.0
+    # live information is asked of the present, not of a situation supposed ("Say ... tomorrow", "if ... today")
+    assert feats("What is Acme's share price today?", ["x y z"])["live"] == 1.0
+    assert feats("Say Acme's site went dark tomorrow. How long does it have to recover?", ["x y z"])["live"] == 0.0
+    assert feats("If the site flooded today, who would we call first?", ["x y z"])["live"] == 0.0
 
 
 def test_calendar_words_and_the_home_organisation_are_not_answers_or_names():
