@@ -166,6 +166,10 @@ def test_chat_answers_a_compliance_question_from_the_review(kb):
                           role="manager")
     assert login is not None and "**Multi-factor authentication**" in login.text
     assert sum(line.startswith("- **") for line in login.text.splitlines()) <= 2
+    # where the contract falls short, asked in general: every row it does not meet, and none it meets
+    gaps = review_answer(kb, "List the places where the Northwind contract falls short of our standard clauses.", role="manager")
+    rows = [line for line in gaps.text.splitlines() if line.startswith("- **")]
+    assert len(rows) >= 3 and not any(": Meets" in line for line in rows) and "requirements met" in gaps.text
 
 
 def test_cli_review_markdown_csv_json_and_errors(kb, tmp_path):

@@ -33,11 +33,17 @@ _FRAME = set(tokens("does do our the contract agreement meet meets comply compli
                     "standard standards playbook policy policies requirement requirements model clause clauses "
                     "library terms term against with review check how compare match gap gaps up to kestrel "
                     # where it departs from them, asked in general: "on which points does it fall short?"
-                    "point points way ways area areas aspect aspects respect respects where overall fall falls short "
+                    "point points way ways area areas aspect aspects respect respects place places part parts thing things "
+                    "where overall fall falls short "
                     "weak weaker deviate deviates deviation deviations depart departs differ differs difference differences "
                     "tough tougher soft softer strict stricter loose looser template templates "
                     # ... and how it is asked for: "list where ...", "show me every gap"
                     "list show give tell name enumerate summarise summarize all every each everything", True))
+
+
+# Where a contract falls short, asked in general ("list where it is weaker than our template"): the rows it does not meet.
+_SHORTFALL = re.compile(r"\b(?:falls? short|short of|weaker|weakness(?:es)?|gaps?|deviat\w*|depart\w*|differ\w*|missing|lacks?|"
+                        r"(?:does not|doesn't|do not|don't|fails? to) (?:meet|comply|match))\b", re.I)
 
 
 # The contract's past ("was weak as originally signed - did we ever fix it?"): the review reads the contract as it is now.
@@ -134,6 +140,8 @@ def review_answer(assistant: Any, question: str, role: str | None = None) -> Ans
     except ReviewError:
         return None
     rows = [r for r in rv.rows if r.requirement in asked and r.status != "not_applicable"]
+    if len(asked) == len(visible) and _SHORTFALL.search(question):  # every requirement, asked where it falls short
+        rows = [r for r in rows if r.status != "meets"]
     if not rows:
         return None
     citations: list[Citation] = []
