@@ -112,6 +112,15 @@ def test_a_status_asked_of_findings_already_picked_is_not_a_filter(retriever):
         assert retriever.route(q, auditor).filters.status == [], q
 
 
+def test_a_severity_filters_findings_picked_not_the_rule_for_them(retriever):
+    auditor = Filters.from_dict({}, "auditor")
+    assert retriever.route("Which critical findings are still open?", auditor).filters.severity == ["critical"]
+    assert retriever.route("Which high findings must Northwind still fix?", auditor).filters.severity == ["high"]
+    # the rule for findings of a severity is the standard's to give, not the findings'
+    assert retriever.route("How quickly must critical findings be fixed?", auditor).filters.severity == []
+    assert retriever.route("What should a vendor do about high findings after an audit?", auditor).filters.severity == []
+
+
 def test_exact_dense_search_matches_the_store_query(retriever, monkeypatch):
     f = Filters.from_dict({"doc_type": "contract"}, role="admin")
     exact = retriever.search("subcontract approval", k=4, filters=f, route=False)

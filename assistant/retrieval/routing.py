@@ -46,6 +46,11 @@ _CLOSED = re.compile(
 # question about one finding ("is the Northwind finding still open?") must see it whatever its status.
 _SET_OF_FINDINGS = re.compile(r"\b(findings|issues|actions|items|points|which|what|list|show|any|how many|all)\b", re.I)
 _SEVERITY = re.compile(r"\b(critical|high|medium|low)(?:[- ](?:severity|risk|rated))?\s+(?:findings?|issues?)\b", re.I)
+# The rule for findings of a severity, not a set of them: "how quickly must critical and high findings be fixed?" asks what
+# the standard says; "which high findings must Northwind still fix?" names a vendor, "are any critical findings open?" selects.
+_RULE = re.compile(r"\b(?:must|should|shall|has to|have to|needs? to|required to|expected to|supposed to|allowed to|"
+                   r"how (?:quickly|fast|soon|long))\b", re.I)
+_PICKS = re.compile(r"\b(?:which|list|show|how many|any|all)\b", re.I)
 # "the first Northwind audit", "the latest follow-up", "Bluepeak's most recent audit report": one document picked by
 # its place in time among a kind of audit document (of the vendor named, or of all vendors)
 _ORDINAL = re.compile(
@@ -129,7 +134,7 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
             f.status = ["closed"]
             notes.append("findings closed")
     sev = _SEVERITY.search(query)
-    if sev and not f.severity:
+    if sev and not f.severity and (f.vendor or f.source or not _RULE.search(query) or _PICKS.search(query)):
         f.severity = [sev.group(1).lower()]
         notes.append(f"{f.severity[0]} findings")
     by_name = named_vendor and not f.source
