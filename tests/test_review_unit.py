@@ -283,6 +283,9 @@ def test_summary_markdown_and_csv():
     ("How does the Acme contract differ from our standard terms on liability?", True),
     ("How much can we recover under our model liability wording, and is the Acme contract any different?", True),
     ("How does the Acme agreement stack up against what we normally require on recovery times?", True),
+    ("Is the most we can recover under the Acme contract the same as what our standard terms allow?", True),
+    ("How do Acme's contractual working hours stack up against our Supplier Code of Conduct?", True),
+    ("Which clause of the Standard Contractual Clauses lets a party sign up to them later?", False),  # a text, no contract
     ("Acme's original contract was weak on audits compared with our model wording - did we ever fix it?", False),
     ("Is our template stricter than the law on breach notice?", False),  # no contract to review
     ("What must our contract say about data encryption?", False),
@@ -304,6 +307,10 @@ def test_a_rare_shared_word_outweighs_common_ones_in_picking_the_requirement_ask
     asked = [r.id for r in _requirements_asked("How does the incident notice period in our Northwind contract compare with "
                                                "our standard?", BOOK.requirements, {"northwind"})]
     assert "incident-notification" in asked
+    # the standard's name ("our Supplier Code of Conduct") and the asking words ("stack up") say which standard, not which term
+    asked = [r.id for r in _requirements_asked("How do Acme's contractual working hours stack up against our Supplier Code "
+                                               "of Conduct?", BOOK.requirements, {"acme"})]
+    assert asked == ["working-hours"]
 
 
 def test_a_term_asked_in_other_words_is_found_by_meaning_and_only_it_is_shown():
@@ -320,7 +327,8 @@ def test_a_term_asked_in_other_words_is_found_by_meaning_and_only_it_is_shown():
     # a question with no subject words asks about all of them, whatever is closest
     for q in ("Does the Northwind contract meet our standards?", "On which points does the Northwind contract fall short "
               "of the model clauses?", "In what ways is the Northwind agreement weaker than our template?",
-              "List every point where the Northwind contract departs from our standard terms."):
+              "List every point where the Northwind contract departs from our standard terms.",
+              "List the places where the Northwind contract falls short of our standard clauses."):
         assert len(_requirements_asked(q, reqs, {"northwind"}, by_meaning("mfa"))) == len(reqs), q
 
 

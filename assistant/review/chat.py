@@ -23,11 +23,11 @@ _ASKS = re.compile(r"\b(?:meets?|meeting|compl(?:y|ies|iant|iance)|satisf(?:y|ie
                    r"falls? short|weaker than|deviat\w*|gaps?|compare[sd]?|against|up to|"
                    # "tougher or softer than our template on ...", "how does it differ from our standard?"
                    r"(?:tougher|softer|stricter|looser|weaker|stronger|tighter|better|worse)\b.{0,40}\bthan|"
-                   r"differ(?:s|ent|ences?)? (?:from|to)|stacks? up|any different)\b", re.I)
+                   r"differ(?:s|ent|ences?)? (?:from|to)|stacks? up|any different|the same as)\b", re.I)
 _STANDARD = re.compile(r"\b(?:standards?|playbook|polic(?:y|ies)|requirements?|model (?:clauses?|wording|terms)|clause library|"
                        r"our (?:usual |normal )?(?:terms|wording)|standard terms|templates?|model [\w-]+ wording|"
-                       r"what we (?:normally|usually|generally) (?:require|expect|ask for))\b", re.I)
-_CONTRACT = re.compile(r"\b(?:contract|agreement|deal|terms with)\b", re.I)
+                       r"what we (?:normally|usually|generally) (?:require|expect|ask for)|(?:supplier )?code of conduct)\b", re.I)
+_CONTRACT = re.compile(r"\b(?:contract|contractual(?:ly)?(?! clauses)|agreement|deal|terms with)\b", re.I)
 # Words of the question that say "compliance" or name the contract, not which term is asked about.
 _FRAME = set(tokens("does do our the contract agreement meet meets comply complies compliant compliance satisfy "
                     "standard standards playbook policy policies requirement requirements model clause clauses "
@@ -36,7 +36,8 @@ _FRAME = set(tokens("does do our the contract agreement meet meets comply compli
                     "point points way ways area areas aspect aspects respect respects place places part parts thing things "
                     "where overall fall falls short "
                     "weak weaker deviate deviates deviation deviations depart departs differ differs difference differences "
-                    "tough tougher soft softer strict stricter loose looser template templates "
+                    "tough tougher soft softer strict stricter loose looser template templates code conduct expects stack stacks "
+                    "contractual contractually "
                     # ... and how it is asked for: "list where ...", "show me every gap"
                     "list show give tell name enumerate summarise summarize all every each everything", True))
 
