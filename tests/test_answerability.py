@@ -85,6 +85,8 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     # what someone paid or was paid is money, whatever the question word; paying attention is not
     ("What did Acme pay the scrap dealer for each pickup?", "money"),
     ("What compensation did the vendor offer the affected staff?", "money"),
+    # who brought a claim or filed a complaint: a person
+    ("What is the tribunal claim about, and who brought it?", "person"),
     ("What does Acme pay attention to in a vendor's audit report?", None),
     # the size of a sum asked by "how large / big / high"; the size of anything else is not money
     ("Under the new act, how large a fine could a vendor face?", "money"),

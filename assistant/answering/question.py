@@ -54,7 +54,7 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "person": (
         re.compile(r"\b(?:what (?:is|was) the names? of|who (?:is|was|will be|would be) (?:the|our|their|its|my|your|[\w-]+'s) (?!\w+ (?:of|for) )\w+|"
-                   r"who (?:sits|sat|signed|sent|approved|chairs|leads|runs|made|took|wrote|decided)\b|"
+                   r"who (?:sits|sat|signed|sent|approved|chairs|leads|runs|made|took|wrote|decided|brought|filed|lodged)\b|"
                    rf"(?:name|names) of (?:the )?{_MOD}{{0,3}}?(?:person|individual|employee|manager|officer|head|contact|owner|"
                    r"administrator)|"
                    rf"which {_MOD}{{0,2}}(?:person|individual|employee|administrator|manager|staff member|member of staff|"
