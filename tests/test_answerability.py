@@ -297,6 +297,9 @@ def test_the_words_that_ask_for_a_value_are_not_coverage_terms():
     # a word the knowledge base never uses cannot be covered: it counts in ``unknown`` instead
     f = feats("Which cipher protects the canteen menu?", ["The AES-256 cipher protects data at rest."], vocab={"cipher", "protect"})
     assert f["best_cover"] == 1.0 and f["unknown"] > 0.0
+    # nor are the words that ask for a duty: the duty stated answers them
+    q = "What do we expect vendors to pay their workers?"
+    assert feats(q, ["Vendors must pay their workers at least the local living wage."])["best_cover"] == 1.0
 
 
 def test_contraction_fragments_are_not_terms():

@@ -73,6 +73,7 @@ _COMPOUND = re.compile(rf"(?:,|\band\b|\bor\b)\s+{ASK_OPENERS}\b|"
                        r"stricter|tighter|looser|more|less|higher|lower|better|worse)\b.{0,60}\bthan\b|\bdiffer(?:s|ed|ence)?\b|"
                        r"\bversus\b|\bvs\.?(?=\s)|\b(?:faster|slower|tighter|looser|stricter) or\b|\bthe same as\b|"
                        r"\bsimilar to\b|\bas (?:long|fast|strict|short|high|low) as\b", re.IGNORECASE)
+_DUTY_ASK = re.compile(r"\b(?:expect(?:s|ed)?|requir(?:e|es|ed)|requirements?|obliged|obligations?|supposed|permitted)\b", re.I)
 # The future: what a vendor will do or decide is not in a record of what was agreed and found.
 _FUTURE = re.compile(r"\b(?:will|going to|next(?! to\b)|upcoming|plan(?:s|ning)? to|expect(?:s|ed)? to)\b", re.IGNORECASE)
 
@@ -138,7 +139,9 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     # slower"; ``question.value_words``): the value answers them (``type_missing`` checks it), so the
     # answer's sentence need not repeat them.
     kind = expected_type(ev.question)
-    ask_terms = set(tokens(" ".join(value_words(ev.question, kind))))
+    # ... and the words that ask for a duty ("what do we expect vendors to pay?", "is it required to ..."): a sentence
+    # stating the duty ("must", "shall") answers them without repeating them
+    ask_terms = set(tokens(" ".join(value_words(ev.question, kind) + _DUTY_ASK.findall(ev.question))))
     weights = {t: idf(t) for t in set(tokens(ev.question)) - vendor_terms - ask_terms}
     total = sum(weights.values()) or 1.0
     # Coverage counts the terms the knowledge base uses: no sentence can hold a word it never uses, and
