@@ -322,10 +322,12 @@ class Assistant:
         ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask)
         chosen = choose(ranked, judged)
         parts = question_parts(routing.query)
-        vecs = [x.vec for x in ranked if x.vec is not None]
-        part_vecs = self.embedder.embed(parts) if len(parts) > 1 and vecs else None
-        part_sims = np.max(part_vecs @ np.stack(vecs).T, axis=1).tolist() if part_vecs is not None else []
-        chosen = with_each_ask(chosen, ranked, part_vecs)
+        embedded = [x for x in ranked if x.vec is not None]
+        vecs = [x.vec for x in embedded]
+        # each ask's similarity to each embedded unit (a row per ask), for a question of several asks
+        by_ask = self.embedder.embed(parts) @ np.stack(vecs).T if len(parts) > 1 and vecs else None
+        part_sims = np.max(by_ask, axis=1).tolist() if by_ask is not None else []
+        chosen = with_each_ask(chosen, embedded, by_ask)
         if judged is not chunks:  # the answer may also quote the rules' passages
             answer = choose(rank(query, chunks, self._idf, self.embedder, routing.vector, ask=ask), chunks)
         else:

@@ -159,9 +159,10 @@ def test_each_ask_of_a_question_keeps_its_closest_unit():
     def unit(i: int, vec: list[float] | None) -> Candidate:
         return Candidate(1.0 - i / 10, 0, i * 10, i * 10 + 5, vec=None if vec is None else np.array(vec))
 
-    ranked = [unit(0, [1.0, 0.0]), unit(1, [0.9, 0.1]), unit(2, [0.0, 1.0]), unit(3, None)]
-    chosen = ranked[:2]  # both about the first ask
+    embedded = [unit(0, [1.0, 0.0]), unit(1, [0.9, 0.1]), unit(2, [0.0, 1.0])]
+    chosen = embedded[:2]  # both about the first ask
     # the second ask ([0, 1]) is closest to the third unit, which the scores left out: it joins, once
-    out = with_each_ask(chosen, ranked, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    asks = np.array([[1.0, 0.0], [0.0, 1.0]])
+    out = with_each_ask(chosen, embedded, asks @ np.stack([x.vec for x in embedded]).T)
     assert [x.start for x in out] == [0, 10, 20]
-    assert with_each_ask(chosen, ranked, None) == chosen  # a one-part question: as chosen
+    assert with_each_ask(chosen, embedded, None) == chosen  # a one-part question: as chosen

@@ -53,12 +53,13 @@ _LIVE = re.compile(
 )
 # A situation supposed, not the present asked about: "Say the contact centre went dark tomorrow. How long ...?",
 # "If Acme's site flooded today, who ...?"
-_SUPPOSED = re.compile(r"(?:^|[.?!;]\s+)(?:(?:let's|let us)\s+)?(?:say|suppose|supposing|imagine|assume|assuming|hypothetically)\b"
+_SUPPOSED = re.compile(r"^(?:(?:let's|let us)\s+)?(?:say|suppose|supposing|imagine|assume|assuming|hypothetically)\b"
                        r"|\b(?:if|in case|what if)\b", re.IGNORECASE)
 
 
 def asks_live(question: str) -> bool:
-    """Whether ``question`` asks for live or real-time information (``_LIVE``) rather than supposing a time."""
+    """Whether ``question`` asks for live or real-time information (``_LIVE``) rather than supposing a time (its
+    clause, from the sentence start, supposes: ``_SUPPOSED``)."""
     for m in _LIVE.finditer(question):
         clause = re.split(r"(?<=[.?!;])\s+", question[:m.start()])[-1]
         if not _SUPPOSED.search(clause):

@@ -192,14 +192,14 @@ def choose(cands: Sequence[Candidate], chunks: Sequence[Chunk], limit: int = MAX
     return chosen
 
 
-def with_each_ask(chosen: list[Candidate], ranked: Sequence[Candidate], part_vecs: Any) -> list[Candidate]:
-    """For a question of several asks (``part_vecs``: each ask's embedding), the chosen units and, for each ask, the
-    embedded unit closest to it: an ask whose answer scores under the others' is still answered."""
-    embedded = [x for x in ranked if x.vec is not None]
-    if part_vecs is None or not embedded:
+def with_each_ask(chosen: list[Candidate], embedded: Sequence[Candidate], part_sims: Any) -> list[Candidate]:
+    """For a question of several asks, the chosen units and, for each ask, the embedded unit closest to it
+    (``part_sims``: each ask's similarity to each of ``embedded``, a row per ask; None for a one-part question): an ask
+    whose answer scores under the others' is still answered."""
+    if part_sims is None or not embedded:
         return chosen
     out = list(chosen)
-    for row in part_vecs @ np.stack([x.vec for x in embedded]).T:
+    for row in part_sims:
         best = embedded[int(np.argmax(row))]
         if not any(y is best for y in out):
             out.append(best)
