@@ -35,6 +35,9 @@ def test_dates_are_read_in_the_ways_people_write_them_when_they_time_what_is_ask
     "Was NW-2024-02 closed at Internal Audit's July 2026 desk review?",  # someone's review pins its date too
     "Did Northwind hit its 2026-06-30 deadline on NW-2024-02?",  # a date the notes give, asked whether it was met
     "Did Northwind send the evidence in time for the July 2026 review, and is NW-2024-02 closed?",  # a date to be ready for
+    # what a dated event found or concluded, when the notes only plan it ("will confirm ... by desk review in May 2026")
+    "What did the May 2026 desk review conclude about the Northwind leavers finding?",
+    "What did the July 2026 re-audit find at Northwind?",
 ])
 def test_what_happened_after_the_vendors_latest_record_cannot_be_answered(question):
     text = after_records(question, ["Northwind"], DOCS, TEXTS)
@@ -47,6 +50,7 @@ def test_what_happened_after_the_vendors_latest_record_cannot_be_answered(questi
     ("Did the vendor close it by 30 June 2026?", []),  # no vendor named: whose records?
     ("What must be closed by 30 June 2026?", ["Northwind"]),  # not asked of the past
     ("Did Acme close it by 30 June 2026?", ["Acme"]),  # a vendor with no dated record
+    ("What did the March 2026 follow-up find about NW-2024-02?", ["Northwind"]),  # the records reach it
 ])
 def test_dates_the_records_reach_or_questions_not_about_a_past_event_are_left_to_the_gate(question, vendors):
     assert after_records(question, vendors, DOCS, TEXTS) is None

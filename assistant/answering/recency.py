@@ -27,16 +27,19 @@ _DATE = re.compile(
 # "in time for the January 2026 review"
 _WHEN = re.compile(r"\b(?:(?:by|at|in|on|for|before|during|until|after|around|ahead of|prior to)\s+(?:(?:the|its|their|our|his|her|this|that|a|an)\s+)?"
                    r"(?:(?:[\w-]+\s+){0,2}[\w-]+['’]s\s+)?(?:(?:end|start|beginning|middle) of\s+)?"
-                   r"|(?:hit|meet|met|miss(?:ed)?|make|made|beat)\s+(?:the|its|their|our|his|her|this|that)\s+)$", re.I)
+                   r"|(?:hit|meet|met|miss(?:ed)?|make|made|beat)\s+(?:the|its|their|our|his|her|this|that)\s+"
+                   # ... or the dated event is what the question asks about: "What did the February 2026 desk review conclude?"
+                   r"|(?:^|[.?!;]\s+)what\s+(?:did|has|had)\s+(?:the|its|their)\s+)$", re.I)
 # Something done or happening ("closed by", "held in"), as against a date asked about ("was it due by ...?")
 _EVENT = re.compile(r"\b(?:clos(?:e|ed|ing)|fix(?:ed)?|hit|miss(?:ed)?|beat|resolved?|complet(?:e|ed)|finish(?:ed)?|done|happen(?:ed)?|held|hold|"
                     r"deliver(?:ed)?|sen[dt]|produced?|met|meet|paid|pay|signed?|renew(?:ed)?|notif(?:y|ied)|gave|given?|"
                     r"decided?|carr(?:y|ied) out|rotated?|launch(?:ed)?|achieved?|submitted|submit|took place|take place|"
-                    r"start(?:ed)?|end(?:ed)?|stop(?:ped)?|terminated?|invoked?|passed|failed|agreed?|approved?)\b", re.I)
+                    r"start(?:ed)?|end(?:ed)?|stop(?:ped)?|terminated?|invoked?|passed|failed|agreed?|approved?|conclu(?:de|ded|sion)|"
+                    r"f(?:ind|ound)|show(?:ed)?|recommend(?:ed)?)\b", re.I)
 # Whether something happened, asked of the past: "did ... close it by ...", "was it fixed in ...", "has ... sent
 # ...", "what happened at the ... review", "what did the committee decide in ..."
 _PAST_EVENT = re.compile(r"^\s*(?:(?:so|and|but|ok|okay|also),?\s+)?(?:did|was|were|has|have|had)\b"
-                         r"|\bwhat (?:happened|came out of|was decided|did\b[^?.]{1,40}?\bdecide)\b", re.I)
+                         r"|\bwhat (?:happened|came out of|was decided|did\b[^?.]{1,40}?\b(?:decide|conclude|find|show|recommend))\b", re.I)
 
 
 def asks_by_date(question: str) -> bool:
