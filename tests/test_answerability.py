@@ -12,6 +12,7 @@ from assistant.answering.question import (
     names,
     provides,
     question_parts,
+    set_out,
     value_words,
     without_names,
 )
@@ -198,6 +199,24 @@ def test_the_question_form_is_a_signal():
     assert feats("What is Acme's share price today?", ["x y z"])["live"] == 1.0
     assert feats("Say Acme's site went dark tomorrow. How long does it have to recover?", ["x y z"])["live"] == 0.0
     assert feats("If the site flooded today, who would we call first?", ["x y z"])["live"] == 0.0
+    # ... nor of the time the asker's own plan starts
+    assert feats("Can I tell the vendor we are changing the service levels from next month?", ["x y z"])["live"] == 0.0
+    assert feats("A vendor wants a subcontractor from next month. What has to happen first?", ["x y z"])["live"] == 0.0
+    assert feats("What is the exchange rate today? I want to check an invoice.", ["x y z"])["live"] == 1.0
+    # a service that "went live" or where files "live" asks for nothing live
+    assert feats("Why did the audit period start before the tenant went live?", ["x y z"])["live"] == 0.0
+    assert feats("Where do signed contracts live?", ["x y z"])["live"] == 0.0
+
+
+def test_a_name_that_only_sets_out_the_situation_is_no_subject_of_the_ask():
+    told = "A vendor wants a subcontractor in Vietnam to handle our data. What has to happen before they start?"
+    assert feats(told, ["Subcontractors need prior written approval."])["names_missing"] == 0.0
+    # the same name in the ask is asked about
+    asked = "A vendor wants to offshore our data. Which rules apply in Vietnam?"
+    assert feats(asked, ["Subcontractors need prior written approval."])["names_missing"] == 1.0
+    assert set_out(told) == ("A vendor wants a subcontractor in Vietnam to handle our data.",
+                             "What has to happen before they start?")
+    assert set_out("What is X? And what is Y?") == ("", "What is X? And what is Y?")
 
 
 def test_calendar_words_and_the_home_organisation_are_not_answers_or_names():

@@ -220,6 +220,17 @@ def final_ask(question: str) -> str:
     return said[-1] if len(said) > 1 and len(said[-1].split()) >= 4 else ""
 
 
+def set_out(question: str) -> tuple[str, str]:
+    """(what a question says before it asks, what it asks): the sentences that end in a full stop (or "!", ";")
+    before its last, which asks ("One of our suppliers wants a subcontractor in Vietnam. What has to happen first?"),
+    and the others; ("", question) when it says nothing first."""
+    said = [x for x in re.split(r"(?<=[.?!;])\s+", question.strip()) if x]
+    if len(said) < 2 or not said[-1].rstrip().endswith("?"):
+        return "", question
+    told = [x for x in said[:-1] if not x.rstrip().endswith("?")]
+    return " ".join(told), " ".join(x for x in said if x not in told)
+
+
 # "What's the rate?", "When's it due?": the question word and "is" contracted
 _CONTRACTED = re.compile(r"\b(what|who|where|when|which|how)'s\b", re.I)
 
