@@ -17,7 +17,8 @@ from assistant.answering import guard, verify
 from assistant.answering.answerability import Answerability, Evidence, features
 from assistant.answering.compose import composed_answer
 from assistant.answering.conversation import rewrite, user_turns
-from assistant.answering.extractive import Candidate, choose, extractive_answer, picks_of, rank, refusal, with_each_ask
+from assistant.answering.extractive import (Candidate, ask_matrix, choose, extractive_answer, picks_of, rank, refusal,
+                                            with_each_ask)
 from assistant.answering.question import final_ask, question_parts, without_names
 from assistant.answering.recency import after_records, asks_by_date
 from assistant.answering.register import (
@@ -319,17 +320,20 @@ class Assistant:
         ask = final_ask(routing.query)
         own = [c for c in chunks if c.metadata.get("vendor") in routing.filters.vendor] if routing.vendor_named else chunks
         judged = own or chunks
-        ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask)
+        ids = list(corpus.findings_for(routing.filters.audiences))
+        ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask, finding_ids=ids)
         chosen = choose(ranked, judged)
         parts = question_parts(routing.query)
         embedded = [x for x in ranked if x.vec is not None]
         vecs = [x.vec for x in embedded]
-        # each ask's similarity to each embedded unit (a row per ask), for a question of several asks
-        by_ask = self.embedder.embed(parts) @ np.stack(vecs).T if len(parts) > 1 and vecs else None
+        asks = self.embedder.embed(parts) if len(parts) > 1 else None  # (a question of several asks)
+        by_ask = ask_matrix(asks, embedded)
         part_sims = np.max(by_ask, axis=1).tolist() if by_ask is not None else []
         chosen = with_each_ask(chosen, embedded, by_ask)
         if judged is not chunks:  # the answer may also quote the rules' passages
-            answer = choose(rank(query, chunks, self._idf, self.embedder, routing.vector, ask=ask), chunks)
+            ranked = rank(query, chunks, self._idf, self.embedder, routing.vector, ask=ask, finding_ids=ids)
+            embedded = [x for x in ranked if x.vec is not None]
+            answer = with_each_ask(choose(ranked, chunks), embedded, ask_matrix(asks, embedded))
         else:
             answer = chosen
         # how close the best unit stays to what the question asks once the things it names are gone

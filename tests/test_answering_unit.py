@@ -140,6 +140,31 @@ def test_a_question_about_duties_prefers_the_sentence_that_states_one():
     assert first("Tell me about audits.").startswith("5.1")
 
 
+def test_a_unit_about_another_finding_ranks_below_one_about_the_finding_asked():
+    from assistant.core.types import Chunk
+
+    text = ("Finding AC-2023-01 (access control, severity high) was closed on 2024-05-20.\n\n"
+            "Finding AC-2024-01 is closed as of 2026-03-12.")
+    chunks = [Chunk(id="a", text=text, source="a.md", title="Follow-up", doc_type="audit", section="Status",
+                    start=0, end=len(text))]
+    q = "When did AC-2024-01 finally get closed?"
+    ids = ["AC-2023-01", "AC-2024-01"]
+    first = lambda **kw: text[(x := rank(q, chunks, lambda t: 1.0, **kw)[0]).start:x.end]  # noqa: E731
+    assert first().startswith("Finding AC-2023-01")  # by words alone the longer record of the other finding wins
+    assert first(finding_ids=ids).startswith("Finding AC-2024-01")  # it names only a finding not asked about
+
+
+def test_the_unit_closest_in_meaning_is_marked_for_composition_whatever_its_score():
+    from assistant.answering.extractive import Candidate, choose
+    from assistant.core.types import Chunk
+
+    text = "First unit about pay.\n\nSecond unit about pay too.\n\nThird unit on recruitment fees."
+    chunks = [Chunk(id="a", text=text, source="a.md", title="T", doc_type="guidance", section="S", start=0, end=len(text))]
+    cands = [Candidate(0.9, 0, 0, 21, sim=0.30), Candidate(0.85, 0, 23, 50, sim=0.31), Candidate(0.8, 0, 52, 84, sim=0.40)]
+    chosen = choose(cands, chunks)
+    assert [x.ask_best for x in chosen] == [False, False, True]
+
+
 @pytest.mark.parametrize("question", ["What is the cap on service credits?", "What's the cap on service credits?"])
 def test_a_question_asking_for_a_limit_prefers_the_sentence_with_a_figure_however_it_is_typed(question):
     from assistant.core.types import Chunk
@@ -165,4 +190,5 @@ def test_each_ask_of_a_question_keeps_its_closest_unit():
     asks = np.array([[1.0, 0.0], [0.0, 1.0]])
     out = with_each_ask(chosen, embedded, asks @ np.stack([x.vec for x in embedded]).T)
     assert [x.start for x in out] == [0, 10, 20]
+    assert [x.ask_best for x in out] == [True, False, True]  # each ask's closest unit is marked for composition
     assert with_each_ask(chosen, embedded, None) == chosen  # a one-part question: as chosen

@@ -173,6 +173,10 @@ def test_a_document_scoring_three_quarters_of_the_best_is_left_out_but_a_questio
     assert [p.chunk.source for p in one] == ["contracts/acme.md"]  # 0.75 of the best: loosely related
     across = _focused(best + other, "Which of our signed contracts cap liability below the standard?")
     assert [p.chunk.source for p in across] == ["contracts/acme.md", "contracts/zenith.md"]  # each may hold a member
+    # a quote that is the closest to one of the question's asks keeps its document, whatever its score
+    other[0].ask_best = True
+    both = _focused(best + other, "How is liability capped, and what does Zenith cap it at?")
+    assert [p.chunk.source for p in both] == ["contracts/acme.md", "contracts/zenith.md"]
 
 
 def test_prose_a_list_follows_brings_only_that_list_and_a_mere_these_announces_nothing():

@@ -244,7 +244,7 @@ def _budget(picks: list[Pick], chosen: frozenset[tuple[str, int]] = frozenset())
     for p in picks:
         if p.key in chosen and (p.chunk.source not in reserved or p.score > reserved[p.chunk.source].score):
             reserved[p.chunk.source] = p
-    first = {p.key for p in reserved.values()}
+    first = {p.key for p in reserved.values()} | {p.key for p in picks if p.ask_best}
     # (equal scores, as a completed section's clauses have, go in document order)
     ranked = sorted(picks, key=lambda p: (not p.latest_for, p.key not in first, -p.score, p.chunk.source, p.chunk.start + p.start))
     standard = [set(tokens(without_clause_numbers(p.chunk.text[p.start:p.end]))) for p in ranked if _authority(p.chunk) == 0]
@@ -274,8 +274,9 @@ def _budget(picks: list[Pick], chosen: frozenset[tuple[str, int]] = frozenset())
 def _focused(picks: list[Pick], question: str) -> list[Pick]:
     """The picks from documents that answer about as well as the best one: a document whose best quote scores
     under ``MIN_DOCUMENT_SHARE`` of the best quote's is dropped (its quotes are loosely related), unless it is
-    the vendor's the question names ("... the same as Harborview's?"), it holds a finding's latest status, or it
-    is standard terms and the question asks what is required (they come first for such questions). A question
+    the vendor's the question names ("... the same as Harborview's?"), it holds a finding's latest status, it
+    is standard terms and the question asks what is required (they come first for such questions), or the quote is
+    the closest to one of the question's asks (``Pick.ask_best``: "..., and what score must a bidder reach?"). A question
     asked across documents ("which of our signed contracts ...?") keeps every document: each may hold a member."""
     if not picks or _ACROSS.search(question):
         return picks
@@ -284,7 +285,7 @@ def _focused(picks: list[Pick], question: str) -> list[Pick]:
     for p in picks:
         by_doc[p.chunk.source] = max(by_doc.get(p.chunk.source, 0.0), p.score)
     low, requirement = question.lower(), bool(_REQUIREMENT.search(question))
-    return [p for p in picks if by_doc[p.chunk.source] >= MIN_DOCUMENT_SHARE * best or p.latest_for
+    return [p for p in picks if by_doc[p.chunk.source] >= MIN_DOCUMENT_SHARE * best or p.latest_for or p.ask_best
             or (requirement and _authority(p.chunk) == 0)
             or ((v := str(p.chunk.metadata.get("vendor") or "")) and re.search(rf"\b{re.escape(v.lower())}\b", low))]
 

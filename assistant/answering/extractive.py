@@ -14,7 +14,7 @@ from assistant.answering.compose import composed_answer
 from assistant.answering.guard import REFUSAL_TEXT, looks_like_instruction
 from assistant.answering.question import expected_type, provides, value_words, without_clause_numbers
 from assistant.answering.quotes import Context, Pick, restates_title
-from assistant.core.text import tokens
+from assistant.core.text import named_in, tokens
 from assistant.core.types import Answer, Chunk
 from assistant.core.units import sectioned_units
 
@@ -26,6 +26,7 @@ RELATIVE_CUTOFF = 0.6
 UNIT_CACHE = 20_000  # unit vectors kept in memory (384 floats each: about 30 MB)
 ABSOLUTE_MIN = 0.45
 MIN_CHOSEN = 3
+OTHER_FINDING = 0.3  # taken off a unit that names only findings other than those the question names
 _NUMERIC_Q = re.compile(r"\b(how (?:quickly|fast|long|soon|often|many|much)|when|deadline|within|"
                         r"what(?: is| are|'s|’s) the (?:limit|cap|threshold))\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
@@ -45,6 +46,7 @@ class Candidate:
     section: str = ""  # the heading the unit sits under
     sim: float | None = None  # embedding similarity to the question (top candidates only)
     vec: Any = None  # the unit's embedding (top candidates only)
+    ask_best: bool = False  # the closest unit to the question (``choose``) or to one of its asks (``with_each_ask``)
 
 
 def refusal(question: str, chunks: Sequence[Chunk], reason: str, text: str = REFUSAL_TEXT, backend: str = "extractive") -> Answer:
@@ -98,7 +100,7 @@ UNIT_VECTORS = UnitVectors()
 
 
 def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], embedder: Any = None,
-         qvec: Any = None, ask: str = "") -> list[Candidate]:
+         qvec: Any = None, ask: str = "", finding_ids: Sequence[str] = ()) -> list[Candidate]:
     """Every quotable unit of the chunks, best first.
 
     A unit scores by the idf-weighted share of the question's terms it contains, the terms its
@@ -110,6 +112,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     sentence when it sets out a situation first ("Our vendor lost a site. What must it send us while it
     recovers?"); a unit's similarity is the higher of its similarity to the whole question and to the ask
     (chosen on the calibration split: key-fact recall 0.752 -> 0.761; the mean of the two lost facts).
+    ``finding_ids``: the register's finding ids; of a question that names some, a unit that names only others is
+    about another finding ("When was NW-2024-01 closed?" is not answered by "NW-2023-01 was closed on ...").
     """
     # (a date or a rate the sentence names still ranks it: only "how soon" words are left out)
     q_terms = set(tokens(question)) - set(tokens(" ".join(value_words(question))))
@@ -120,6 +124,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     wants_number = bool(_NUMERIC_Q.search(question))
     kind = expected_type(question)  # a unit that gives the kind of answer asked for ranks higher
     asks_duty = bool(_ASKS_DUTY.search(question))  # ... and so does one that states a duty, when duties are asked for
+    asked_ids = named_in(question, finding_ids)
+    other_ids = [i for i in finding_ids if i not in asked_ids] if asked_ids else []
     cands: list[Candidate] = []
     for ci, c in enumerate(chunks):
         prior = 0.2 / (1 + ci)
@@ -147,6 +153,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
                 score += 0.1
             if asks_duty and _DUTY.search(unit):
                 score += 0.1
+            if other_ids and not named_in(unit, asked_ids) and named_in(unit, other_ids):
+                score -= OTHER_FINDING
             cands.append(Candidate(score, ci, u.start, u.end, section))
     cands.sort(key=lambda x: (-x.score, x.ci, x.start))
     if embedder is not None and cands:
@@ -189,18 +197,31 @@ def choose(cands: Sequence[Candidate], chunks: Sequence[Chunk], limit: int = MAX
             continue
         seen.append((source, toks))
         chosen.append(x)
+    # the unit closest in meaning to the question is quoted whatever its words' score ("an agent had to pay an agency to
+    # get his job. Is that a problem?" is answered by "No recruitment fees may be charged to workers")
+    closest = max((x for x in chosen if x.sim is not None), key=lambda x: x.sim or 0.0, default=None)
+    if closest is not None:
+        closest.ask_best = True
     return chosen
+
+
+def ask_matrix(asks: Any, units: Sequence[Candidate]) -> Any:
+    """Each ask's similarity to each of the embedded ``units`` (a row per ask; ``asks``: the asks' embeddings), for
+    ``with_each_ask``; None for a question of one ask."""
+    return asks @ np.stack([x.vec for x in units]).T if asks is not None and len(units) else None
 
 
 def with_each_ask(chosen: list[Candidate], embedded: Sequence[Candidate], part_sims: Any) -> list[Candidate]:
     """For a question of several asks, the chosen units and, for each ask, the embedded unit closest to it
     (``part_sims``: each ask's similarity to each of ``embedded``, a row per ask; None for a one-part question): an ask
-    whose answer scores under the others' is still answered."""
+    whose answer scores under the others' is still answered. Those closest units are marked (``ask_best``):
+    composition keeps them, and their documents, whatever their score."""
     if part_sims is None or not embedded:
         return chosen
     out = list(chosen)
     for row in part_sims:
         best = embedded[int(np.argmax(row))]
+        best.ask_best = True
         if not any(y is best for y in out):
             out.append(best)
     return out
@@ -227,4 +248,4 @@ def extractive_answer(
 
 def picks_of(chosen: Sequence[Candidate], chunks: Sequence[Chunk]) -> list[Pick]:
     """The chosen candidates as quotes for composition."""
-    return [Pick(chunks[x.ci], x.start, x.end, x.score, x.section) for x in chosen]
+    return [Pick(chunks[x.ci], x.start, x.end, x.score, x.section, ask_best=x.ask_best) for x in chosen]
