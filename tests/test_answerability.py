@@ -161,6 +161,11 @@ def test_signals_of_a_question_the_evidence_covers_and_one_it_does_not():
     assert feats("Can agents live in the vendor's dormitories?", ["x y z"])["live"] == 0.0
     assert feats("How many weeks of parental leave do our own employees get?", ["x y z"])["own_company"] == 1.0
     assert feats("How many weeks of leave do vendor staff get?", ["x y z"])["own_company"] == 0.0
+    # the asker's own terms of employment are our own company's affairs too
+    ask = "How many days of annual leave do I get as a Kestrel employee?"
+    assert features(evidence(ask, ["x y z"]), lambda t: 1.0, lambda t: True, home="Kestrel Group")["own_company"] == 1.0
+    assert feats("How do I apply for parental leave?", ["x y z"])["own_company"] == 1.0
+    assert feats("How long did Acme have to cut off access to our employee data?", ["x y z"])["own_company"] == 0.0
     assert feats("Who is Acme Widgets' owner?", ["Northwind processes payroll."])["names_missing"] == 1.0
 
 

@@ -41,7 +41,11 @@ _MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})\s+((?:19|20)\d\d)\b", re.I)
 # A question about the organisation's own affairs (its own staff, departments, budgets), not its vendors;
 # "{home}" stands for the organisation's own name (the ``organisation`` setting).
 _OWN = (r"\b(?:our own|in-house|internal(?:ly)?|(?:our|{home}) (?:own )?(?:employees|staff|departments?|"
-        r"marketing|finance|hr|budget|offices?|canteen|holidays?|leave|salar(?:y|ies)|pension|bonus(?:es)?))\b")
+        r"marketing|finance|hr|budget|offices?|canteen|holidays?|leave|salar(?:y|ies)|pension|bonus(?:es)?)"
+        # ... and the asker's own terms of employment ("as a Kestrel employee", "how do I apply for parental leave?")
+        r"|(?:as|for) an? (?:{home}) (?:employee|staff member)"
+        r"|(?:do|can|will|may|should|would|could|am) i (?:get|take|have|accrue|earn|receive|carry|claim|apply for|qualify for|"
+        r"entitled to)\b[^?.]{{0,40}}\b(?:leave|holidays?|days off|salary|pay rise|pension|bonus(?:es)?|benefits?|allowances?))\b")
 _VENDOR_WORDS = re.compile(r"\b(vendors?|suppliers?|providers?|outsourc\w*|contractors?|subcontract\w*|bpo|third[- ]part\w*|"
                            r"agreements?|contracts?|audits?|findings?)\b", re.I)
 # Live or real-time information: a static, dated knowledge base cannot hold it.
