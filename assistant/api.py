@@ -19,7 +19,7 @@ from assistant.answering.compose import composed_answer
 from assistant.answering.conversation import rewrite, user_turns
 from assistant.answering.extractive import (Candidate, ask_matrix, choose, extractive_answer, picks_of, rank, refusal,
                                             with_each_ask)
-from assistant.answering.question import final_ask, question_parts, without_names
+from assistant.answering.question import asks_our_rules, final_ask, question_parts, with_apostrophes, without_names
 from assistant.answering.recency import after_records, asks_by_date
 from assistant.answering.register import (
     FindingQuery,
@@ -206,13 +206,13 @@ class Assistant:
         if blocked is not None:
             yield blocked
             return
-        reviewed = self._review_answer(question, role)
+        reviewed = self._review_answer(with_apostrophes(question), role)
         if reviewed is not None:  # "does our Northwind contract meet our encryption standard?"
             yield from reviewed.text.splitlines(keepends=True)
             reviewed.timings = {"total_ms": (time.perf_counter() - t0) * 1000}
             yield reviewed
             return
-        standalone, earlier_filters = self._standalone(question, history)
+        standalone, earlier_filters = self._standalone(with_apostrophes(question), history)
         f = Filters.from_dict({**earlier_filters, **(filters or {})}, role or self.settings.default_role)
         routing = self.retriever.route(standalone, f)
         # (the query without the things it names, for the gate's ``denamed_sim``, is embedded in one batch with it)
@@ -308,17 +308,17 @@ class Assistant:
 
     def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False,
                   denamed: Any = None, one: bool = False) -> tuple[list[Candidate], dict[str, float]]:
-        """The units that would answer, and the answerability signals (with the model's probability).
-        ``listed``: the finding register holds the set of findings the question asks for (``one``: the one finding it
-        names by vendor and subject). For a question that names a vendor, the signals judge that vendor's passages
-        only: the rules' passages retrieved beside them may complete an answer ("... and how long does our standard say
-        it should last?"), but a guidance passage on SA8000 does not say whether the vendor is certified."""
+        """The units that would answer, and the answerability signals (with the model's probability). ``listed``: the
+        register holds the set of findings asked for (``one``: the one finding named by vendor and subject). The signals
+        judge a named vendor's passages only (a guidance passage on SA8000 does not say whether the vendor is certified;
+        the rules' passages may complete the answer), unless the question asks what our rules allow of its plan."""
         if not chunks:
             return [], {}
         corpus = self.retriever.corpus
         query = corpus.expanded(routing.query)
         ask = final_ask(routing.query)
-        own = [c for c in chunks if c.metadata.get("vendor") in routing.filters.vendor] if routing.vendor_named else chunks
+        by_vendor = routing.vendor_named and not asks_our_rules(routing.query, routing.filters.vendor)
+        own = [c for c in chunks if c.metadata.get("vendor") in routing.filters.vendor] if by_vendor else chunks
         judged = own or chunks
         ids = list(corpus.findings_for(routing.filters.audiences))
         ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask, finding_ids=ids)

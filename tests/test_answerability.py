@@ -7,6 +7,7 @@ import pytest
 
 from assistant.answering.answerability import Answerability, Evidence, best_threshold, features, fit
 from assistant.answering.question import (
+    asks_our_rules,
     expected_type,
     final_ask,
     names,
@@ -14,6 +15,7 @@ from assistant.answering.question import (
     question_parts,
     set_out,
     value_words,
+    with_apostrophes,
     without_names,
 )
 from assistant.core.text import defines, spelled_out, tokens
@@ -469,3 +471,20 @@ def test_the_denamed_similarity_is_a_signal_of_the_model():
     ev.denamed_sim = 0.31
     f = features(ev, lambda t: 1.0, lambda t: True)
     assert f["denamed_sim"] == 0.31 and "denamed_sim" in Answerability.load().weights
+
+
+def test_contractions_typed_without_their_apostrophe_are_read_as_contractions():
+    assert with_apostrophes("Whats the minimum age, and why doesnt it match?") == "What's the minimum age, and why doesn't it match?"
+    assert with_apostrophes("Its contract wont change.") == "Its contract wont change."  # words of their own stay
+    # read as typed, "Whats" would be a name the evidence lacks
+    assert names("Whats the minimum age?") == ["Whats"] and names(with_apostrophes("Whats the minimum age?")) == []
+
+
+def test_a_vendor_that_only_sets_out_a_plan_before_a_rule_ask_is_judged_by_the_rules():
+    vendors = ["Acme"]
+    assert asks_our_rules("Acme wants to trial software that reads agents' moods. Is that allowed?", vendors)
+    assert asks_our_rules("Acme wants to add a subcontractor. What approvals would that need?", vendors)
+    # the vendor asked about, or an ask about what it did or holds, is judged by its own documents
+    assert not asks_our_rules("Is Acme allowed to add a subcontractor?", vendors)
+    assert not asks_our_rules("Acme had an incident. When did it tell us?", vendors)
+    assert not asks_our_rules("Acme wants a new site. Is Acme allowed to move?", vendors)

@@ -220,6 +220,17 @@ def final_ask(question: str) -> str:
     return said[-1] if len(said) > 1 and len(said[-1].split()) >= 4 else ""
 
 
+# Contractions typed without their apostrophe ("Whats the minimum age?", "dont"): a question word read as a name, a
+# negation as an unknown word. ("its", "wont", "shell" are words of their own and stay.)
+_BARE_CONTRACTION = re.compile(r"\b(?:(what|who|how|where|when|why|that|there)s|(do|does|did|is|are|was|were|ca|could|would|"
+                               r"should|have|has|had|must|need)nt)\b", re.I)
+
+
+def with_apostrophes(question: str) -> str:
+    """``question`` with its contractions' apostrophes put back ("Whats" -> "What's", "doesnt" -> "doesn't")."""
+    return _BARE_CONTRACTION.sub(lambda m: f"{m[1]}'s" if m[1] else f"{m[2]}n't", question)
+
+
 def set_out(question: str) -> tuple[str, str]:
     """(what a question says before it asks, what it asks): the sentences that end in a full stop (or "!", ";")
     before its last, which asks ("One of our suppliers wants a subcontractor in Vietnam. What has to happen first?"),
@@ -229,6 +240,21 @@ def set_out(question: str) -> tuple[str, str]:
         return "", question
     told = [x for x in said[:-1] if not x.rstrip().endswith("?")]
     return " ".join(told), " ".join(x for x in said if x not in told)
+
+
+# An ask about what our rules allow or require ("Is that allowed?", "What approvals would that need?", "Do we need
+# to sign it off?"), as against one about what a vendor did or has
+_RULE_ASK = re.compile(r"\b(?:allowed|permitted|permissible|acceptable|ok|okay|fine|legal|lawful|approv\w*|sign[- ]?offs?|"
+                       r"need(?:s|ed)?|must|required?|requirements?|rules?|polic(?:y|ies)|(?:a|any) problem|an issue|"
+                       r"(?:can|could|may|might) (?:they|we|it|that|this|he|she)|(?:is|are) (?:they|we) able)\b", re.I)
+
+
+def asks_our_rules(question: str, vendors: Sequence[str]) -> bool:
+    """Whether a question names its vendors only in what it sets out first and then asks what our rules allow or
+    require ("Bluepeak wants to trial software that reads agents' emotions. Is that allowed?"): the answer is in the
+    rules, not in the vendor's own documents."""
+    told, asked = set_out(question)
+    return bool(told) and bool(named_in(told, vendors)) and not named_in(asked, vendors) and bool(_RULE_ASK.search(asked))
 
 
 # "What's the rate?", "When's it due?": the question word and "is" contracted
