@@ -26,8 +26,9 @@ _NAMED = re.compile(
 # "the Northwind payroll contract", "Bluepeak's agreement", "contractually guaranteed": the vendor's own terms are
 # asked for (``Routing.terms``), not what its audits say about them
 _TERMS = re.compile(r"\b(?:contracts?|agreements?|clauses?|contractual(?:ly)?|signed deals?)\b", re.I)
-# ... and so does what a vendor it names must do ("how long does each one get to report an incident, and how often do
-# they have to review access?"): its contract sets the duty; its audits say what it did
+# ... and so does what two vendors it compares must do ("Northwind vs Harborview: how long does each one get to report an
+# incident?"): their contracts set the duties. (Of one vendor, its audits' summary of the duty answers as well, and
+# the contract's overview section, given half the places, pushed its clause out of the answer.)
 _DUTY = re.compile(r"\b(?:must|shall|has to|have to|needs? to|required to|obliged to|(?:does|do)\s+(?:[\w'-]+\s+){1,3}?get to)\b", re.I)
 # "Which of our signed contracts ...?", "Which vendors ...?": an ask about every vendor (``Routing.across``)
 _WHICH_VENDORS = re.compile(r"(?:^|[.?!]\s+)\s*which (?:of (?:our|the) )?(?:[\w-]+ ){0,2}?(?:contracts|agreements|vendors|suppliers|"
@@ -142,7 +143,8 @@ def route(corpus: Corpus, query: str, filters: Filters, document: str | None = N
         notes.append(f"{f.severity[0]} findings")
     by_name = named_vendor and not f.source
     return Routing(q, f, notes, reference=reference, vendor_named=by_name,
-                   terms=by_name and bool(_TERMS.search(query) or _DUTY.search(query)) and not _FINDINGISH.search(query),
+                   terms=by_name and bool(_TERMS.search(query) or len(f.vendor) > 1 and _DUTY.search(query))
+                   and not _FINDINGISH.search(query),
                    across=not f.vendor and not f.source and bool(_WHICH_VENDORS.search(query)))
 
 
