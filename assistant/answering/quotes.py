@@ -36,7 +36,7 @@ class Pick:
     # every item of its list (the keys of ``items``)
     intro: bool = False
     items: frozenset[tuple[str, int]] = frozenset()
-    ask_best: bool = False  # the closest quote to one ask of a question of several: kept whatever its score
+    ask_best: bool = False  # the quote closest to the question or to one of its asks: kept whatever its score
 
     @property
     def key(self) -> tuple[str, int]:
