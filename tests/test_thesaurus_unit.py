@@ -57,14 +57,6 @@ def test_matches_whole_phrases_in_any_inflection():
     assert t.matches("What does the contract say?") == {}
 
 
-def test_a_one_word_phrase_matches_the_same_word_written_open_or_hyphenated():
-    t = parse({"version": 1, "synonyms": {"rollover": ["renews automatically"], "todo": ["tasks"]}})
-    for asked in ("Does the deal roll over?", "Does the deal roll-over?", "Does the deal rollover?"):
-        assert ["renews automatically"] in t.matches(asked).values()
-    assert t.matches("Does the deal roll over?") == {"roll": ["renews automatically"]}  # the question's own word
-    assert t.matches("What do they have to do first?") == {}  # "to do" is no "todo": not joined from a small word
-
-
 def test_expand_adds_the_documents_wording_once():
     t = parse(SAMPLE)
     assert t.expand("A journalist called about an outage") == (

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import yaml
 
-from assistant.core.text import STOPWORDS, tokens, words
+from assistant.core.text import tokens, words
 
 log = logging.getLogger(__name__)
 FILE_NAME = "synonyms.yaml"
@@ -73,19 +73,14 @@ class Thesaurus:
 
     def matches(self, text: str) -> dict[str, list[str]]:
         """Each stem of ``text`` that belongs to an everyday phrase it uses, with the documents' phrases
-        for it ("patient data" in the text: both "patient" and "data" -> ["protected health information", "PHI"]).
-        A one-word phrase matches the same word written open or hyphenated ("roll over" for "rollover")."""
+        for it ("patient data" in the text: both "patient" and "data" -> ["protected health information", "PHI"])."""
         if not self.entries:
             return {}
         stems = tokens(text)
         used = {(key, key) for i, stem in enumerate(stems) for key in self._by_first.get(stem, ())
                 if tuple(stems[i:i + len(key)]) == key}
-        asked = words(text)
-        # a one-word phrase the question writes open or hyphenated ("roll over", "roll-over" for "rollover"; not from a
-        # small word: "to do" is no "todo")
-        used |= {(key, tuple(tokens(f"{a} {b}")) or key) for a, b in zip(asked, asked[1:]) if a not in STOPWORDS
-                 if len(joined := tuple(tokens(a + b))) == 1 for key in self._by_first.get(joined[0], ()) if key == joined}
         if self._phrasal_first:  # matched on every word, each read as its base form ("went" as "go")
+            asked = words(text)
             full = _phrasal_stems(asked)
             # a phrasal match stands for the question's own words that are not stop words ("went" of "went down"),
             # or, when all of them are ("own up to"), for itself
