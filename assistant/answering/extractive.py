@@ -124,8 +124,7 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     wants_number = bool(_NUMERIC_Q.search(question))
     kind = expected_type(question)  # a unit that gives the kind of answer asked for ranks higher
     asks_duty = bool(_ASKS_DUTY.search(question))  # ... and so does one that states a duty, when duties are asked for
-    asked_ids = named_in(question, finding_ids)
-    other_ids = [i for i in finding_ids if i not in asked_ids] if asked_ids else []
+    asked_ids = set(named_in(question, finding_ids))
     cands: list[Candidate] = []
     for ci, c in enumerate(chunks):
         prior = 0.2 / (1 + ci)
@@ -153,7 +152,7 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
                 score += 0.1
             if asks_duty and _DUTY.search(unit):
                 score += 0.1
-            if other_ids and not named_in(unit, asked_ids) and named_in(unit, other_ids):
+            if asked_ids and (ids := named_in(unit, finding_ids)) and asked_ids.isdisjoint(ids):
                 score -= OTHER_FINDING
             cands.append(Candidate(score, ci, u.start, u.end, section))
     cands.sort(key=lambda x: (-x.score, x.ci, x.start))
