@@ -262,6 +262,30 @@ def test_an_introduction_is_not_counted_in_the_budget_and_is_dropped_when_its_li
     assert intro not in kept and picks[4] in kept
 
 
+def test_a_table_is_one_statement_of_the_budget_and_its_header_row_a_caption_never_a_statement(monkeypatch):
+    from assistant.answering import compose
+    from assistant.answering.quotes import Pick
+
+    text = ("Approval depends on the contract value.\n\n| Value | Approver |\n|---|---|\n| below 250k | Head of Procurement |\n"
+            "| 250k to 1m | CFO |\n| above 1m | Vendor Risk Committee |\n\nThe approver signs in VendorHub.\n")
+    chunks = _chunks_of(text, len(text), overlap=0)
+    lines = [(m.start(), m.end()) for m in re.finditer(r"^.+$", text, re.M) if not m.group(0).startswith("|---")]
+    picks = [Pick(chunks[0], s, e, 1.0 - i / 100, "Approvals") for i, (s, e) in enumerate(lines)]
+    monkeypatch.setattr(compose, "MAX_STATEMENTS", 3)  # the first sentence, the table and the last sentence
+    kept = [p.chunk.text[p.start:p.end] for p in compose._budget(picks)]
+    assert kept == [text[s:e] for s, e in lines]  # every row, the header and both sentences
+    monkeypatch.setattr(compose, "MAX_STATEMENTS", 2)
+    assert "The approver signs in VendorHub." not in [p.chunk.text[p.start:p.end] for p in compose._budget(picks)]
+    monkeypatch.setattr(compose, "MAX_STATEMENTS", 12)
+    answer, citations, statements, _ = compose.compose("Who approves a contract?", picks)
+    assert "*Value | Approver*" in answer.splitlines()  # the columns' names, as a caption
+    assert [st.text for st in statements][1:3] == ["below 250k | Head of Procurement", "250k to 1m | CFO"]
+    assert all("Approver" not in c.quote for c in citations) and len(citations) == len(statements) == 5
+    # a header whose rows did not make the answer is left out with them
+    alone = compose._budget([picks[1], picks[0]])
+    assert [p.chunk.text[p.start:p.end] for p in alone] == ["Approval depends on the contract value."]
+
+
 def test_a_definitions_section_is_completed_only_for_a_question_about_what_a_term_means():
     from assistant.answering.compose import complete_sections
     from assistant.answering.quotes import Pick

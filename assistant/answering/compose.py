@@ -23,9 +23,11 @@ from assistant.answering.quotes import (
     announced,
     leads_list,
     list_intros,
+    marker,
     restates_title,
     section_items,
     section_runs,
+    table_header,
 )
 from assistant.core.text import tokens
 from assistant.core.types import Answer, Chunk, Citation, Statement
@@ -259,16 +261,24 @@ def _budget(picks: list[Pick], chosen: frozenset[tuple[str, int]] = frozenset())
 
     again = [p for p in ranked if restates(p)]
     out, chars, seen, counted = [], 0, set(), 0
+    tables: set[tuple[str, str]] = set()  # the tables a row is quoted from: a table counts as one statement
     for p in [p for p in ranked if p not in again] + again:
         n = p.end - p.start
-        if p.key in seen or (counted >= MAX_STATEMENTS and not p.intro) or (out and chars + n > MAX_QUOTE_CHARS):
+        header = table_header(p)
+        table = (p.chunk.source, p.section) if marker(p)[0] == "row" else None
+        counts = not (p.intro or header or table in tables)
+        if p.key in seen or (counted >= MAX_STATEMENTS and counts) or (out and chars + n > MAX_QUOTE_CHARS):
             continue
         seen.add(p.key)
         out.append(p)
         chars += n
-        counted += not p.intro
-    # an introduction whose list did not fit whole is left out ("The audit covered three areas:" before one of them)
-    return [p for p in out if not p.intro or p.items <= seen]
+        counted += counts
+        if table and not header:
+            tables.add(table)
+    # an introduction whose list did not fit whole is left out ("The audit covered three areas:" before one of them),
+    # and so is a table's header without one of its rows
+    return [p for p in out if (not p.intro or p.items <= seen)
+            and not (table_header(p) and (p.chunk.source, p.section) not in tables)]
 
 
 def _focused(picks: list[Pick], question: str) -> list[Pick]:
@@ -323,6 +333,9 @@ def compose(question: str, picks: list[Pick], ctx: Context | None = None, lead: 
             if p.section and p.section != section and len({q.section for q in group}) > 1:
                 lines.append(f"*{p.section}*")
             section = p.section
+            if table_header(p):  # the columns' names, shown as a caption: a heading is never a statement
+                lines.append(f"*{_clean(p.chunk.text[p.start:p.end])}*")
+                continue
             n = len(citations) + 1
             cit = Citation.from_chunk(n, p.chunk, p.start, p.end)
             citations.append(cit)

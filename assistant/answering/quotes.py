@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from assistant.core.text import tokens
 from assistant.core.types import Chunk
-from assistant.core.units import sectioned_units
+from assistant.core.units import is_table_header, sectioned_units
 
 SECTION_MAX_ITEMS = 8
 SECTION_MAX_CHARS = 1800
@@ -104,6 +104,11 @@ def marker(p: Pick) -> tuple[str, int]:
     kind = ("bullet" if body[:1] in "-*+•" else "row" if body.startswith("|") else
             "number" if body[:1].isdigit() else "letter" if body.startswith("(") else "prose")
     return kind, len(text) - len(body)
+
+
+def table_header(p: Pick) -> bool:
+    """Whether ``p`` is the header row of a table ("| Decision | Approver |"): it names the columns and states nothing."""
+    return marker(p)[0] == "row" and is_table_header(p.chunk.text, p.end)
 
 
 def announced(runs: list[list[Pick]], lead: Pick) -> list[Pick]:

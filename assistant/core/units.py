@@ -100,6 +100,15 @@ def statement_units(text: str) -> list[Unit]:
     return sorted(units, key=lambda u: u.start)
 
 
+def is_table_header(text: str, end: int) -> bool:
+    """Whether the table row ending at ``end`` of ``text`` is its table's header: the next line is the rule under it."""
+    nl = text.find("\n", end)
+    if nl < 0:
+        return False
+    nxt = text.find("\n", nl + 1)
+    return text[end:nl].strip() == "" and bool(_TABLE_RULE.match(text[nl + 1:nxt if nxt >= 0 else len(text)]))
+
+
 def _item_end(text: str, lines: list[tuple[int, int]], i: int) -> int:
     """An item continues on following lines that are neither a new item, a heading nor a blank break."""
     end = lines[i][1]
