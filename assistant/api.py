@@ -15,11 +15,12 @@ import numpy as np
 
 from assistant.answering import guard, verify
 from assistant.answering.answerability import Answerability, Evidence, features
+from assistant.answering.asks import asks_our_rules, final_ask, question_parts, with_apostrophes
 from assistant.answering.compose import composed_answer
 from assistant.answering.conversation import rewrite, user_turns
 from assistant.answering.extractive import (Candidate, ask_matrix, choose, extractive_answer, picks_of, rank, refusal,
                                             with_each_ask)
-from assistant.answering.question import asks_our_rules, final_ask, question_parts, with_apostrophes, without_names
+from assistant.answering.question import without_names
 from assistant.answering.recency import after_records, asks_by_date
 from assistant.answering.register import (
     FindingQuery,
@@ -46,9 +47,7 @@ from assistant.retrieval.search import Retriever
 
 class Assistant:
     """Answers questions from one collection. Build it with ``from_settings`` or pass parts in.
-
-    ``answerability``: the fitted refusal model (default: ``assistant/answerability.json``).
-    """
+    ``answerability``: the fitted refusal model (default: ``assistant/answerability.json``)."""
 
     def __init__(
         self,
@@ -206,13 +205,13 @@ class Assistant:
         if blocked is not None:
             yield blocked
             return
-        reviewed = self._review_answer(with_apostrophes(question), role)
+        reviewed = self._review_answer(typed := with_apostrophes(question), role)
         if reviewed is not None:  # "does our Northwind contract meet our encryption standard?"
             yield from reviewed.text.splitlines(keepends=True)
             reviewed.timings = {"total_ms": (time.perf_counter() - t0) * 1000}
             yield reviewed
             return
-        standalone, earlier_filters = self._standalone(with_apostrophes(question), history)
+        standalone, earlier_filters = self._standalone(typed, history)
         f = Filters.from_dict({**earlier_filters, **(filters or {})}, role or self.settings.default_role)
         routing = self.retriever.route(standalone, f)
         # (the query without the things it names, for the gate's ``denamed_sim``, is embedded in one batch with it)

@@ -383,7 +383,7 @@ def test_what_the_rules_say_does_not_answer_what_a_named_vendor_holds(kb):
 def test_a_scenario_does_not_drown_the_ask_when_sentences_are_scored(kb):
     # the small talk before the ask pulls the whole question away from the clauses that answer it
     from assistant.answering.extractive import rank
-    from assistant.answering.question import final_ask
+    from assistant.answering.asks import final_ask
 
     q = ("Our team moved to a new floor last month and the canteen menu has changed as well. "
          "What must a supplier send us while it recovers from a disaster?")

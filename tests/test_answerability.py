@@ -6,18 +6,8 @@ import numpy as np
 import pytest
 
 from assistant.answering.answerability import Answerability, Evidence, best_threshold, features, fit
-from assistant.answering.question import (
-    asks_our_rules,
-    expected_type,
-    final_ask,
-    names,
-    provides,
-    question_parts,
-    set_out,
-    value_words,
-    with_apostrophes,
-    without_names,
-)
+from assistant.answering.asks import asks_our_rules, final_ask, question_parts, set_out, with_apostrophes
+from assistant.answering.question import expected_type, names, provides, value_words, without_names
 from assistant.core.text import defines, spelled_out, tokens
 
 pytestmark = pytest.mark.unit
@@ -56,6 +46,10 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("Can the Acme agents join a union?", None),
     ("What is the phone number of the vendor's help desk?", "contact"),
     ("What must our contract say about encryption?", None),
+    # where something is based: a place
+    ("Where is the overflow subcontractor based?", "place"),
+    ("In which country does Acme keep our archives?", "place"),
+    ("Where do I find the signed contracts?", None),  # where to look, not where something is based
     # modifiers between the question word and what it asks for
     ("How many Acme warehouse pickers were sampled?", "count"),
     ("What carbon emissions figure did the vendor publish?", "count"),
@@ -130,6 +124,10 @@ def test_the_answer_type_must_be_in_the_sentences():
     q = "What service credit do we get when the vendor misses a target?"
     assert provides("money", q, "Total service credits in a month are capped at 10% of the monthly fees.")  # a share of the fees
     assert not provides("money", q, "The vendor reports its service levels every month.")
+    q = "Where is SwiftDesk BPO based?"
+    assert provides("place", q, "SwiftDesk BPO runs its overflow team from Cebu.")
+    assert provides("place", q, "The team works in two shifts in the Philippines.")
+    assert not provides("place", q, "Staff of SwiftDesk BPO held 38 accounts on the chat platform in August 2023.")
     q = "How many of the 15 Acme leavers kept access?"
     assert provides("count", q, "In the re-test of 15 leavers, 4 kept access for 2 to 3 days.")
     assert not provides("count", q, "The re-test of 15 leavers ran on 2025-04-15 under finding AC-2024-02.")  # given, a date, an id
@@ -169,6 +167,15 @@ def test_signals_of_a_question_the_evidence_covers_and_one_it_does_not():
     assert feats("How do I apply for parental leave?", ["x y z"])["own_company"] == 1.0
     assert feats("How long did Acme have to cut off access to our employee data?", ["x y z"])["own_company"] == 0.0
     assert feats("Who is Acme Widgets' owner?", ["Northwind processes payroll."])["names_missing"] == 1.0
+    # a country named by its adjective is met by its name, and the other way round; another country is not
+    assert feats("Is the services agreement under Irish law?", ["It is governed by the law of Ireland."])["names_missing"] == 0.0
+    assert feats("Which law applies in Ireland?", ["Irish law governs it."])["names_missing"] == 0.0
+    assert feats("Is it under American law?", ["The BAA follows US law."])["names_missing"] == 0.0
+    assert feats("Is the services agreement under French law?", ["It is governed by the law of Ireland."])["names_missing"] == 1.0
+    # a short acronym is met only by itself, not inside a word ("EU" in "queue")
+    assert feats("Which EU rule applies?", ["The queue is answered in order."])["names_missing"] == 1.0
+    assert feats("Which EU rule applies?", ["The EU AI Act applies."])["names_missing"] == 0.0
+    assert feats("When did IA close it?", ["Internal Audit closed it in May."])["names_missing"] == 0.0  # its initials
 
 
 def test_fit_separates_answerable_from_unanswerable_and_saves(tmp_path):

@@ -25,8 +25,9 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assistant.answering.question import _INSTITUTIONAL, ASK_OPENERS, MONTHS, expected_type, names, provides, set_out, value_words
-from assistant.core.text import named_in, spelled_out, tokens
+from assistant.answering.asks import ASK_OPENERS, sentences, set_out
+from assistant.answering.question import _INSTITUTIONAL, MONTHS, expected_type, names, provides, value_words
+from assistant.core.text import named_in, place_met, spelled_out, tokens
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # The model's inputs: one signal per kind of evidence, none redundant with another (collinear
@@ -71,7 +72,7 @@ def asks_live(question: str) -> bool:
     forecast for Manila this week. What must ...?"; calibration split: one must-refuse question answered, none gained.)"""
     for m in _LIVE.finditer(question):
         before = question[:m.start()]
-        clause = re.split(r"(?<=[.?!;])\s+", before)[-1]
+        clause = (sentences(before) or [""])[-1]
         if not (_SUPPOSED.search(clause) or _PLANNED.search(before)):
             return True
     return False
@@ -172,7 +173,8 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
     sent_terms = set(tokens(" ".join(ev.sentences)))
     missing = [w for t, w in weights.items() if t not in sent_terms and known(t)]
     sims = sorted(ev.sentence_sims, reverse=True)
-    found = " ".join(ev.chunk_texts).lower()
+    raw = " ".join(ev.chunk_texts)
+    found = raw.lower()
     # the names it uses, and the years it asks about ("ahead of the 2026 peak season"; the year inside a finding id
     # is part of the id, not a second name)
     # (a place or a party that only sets out the situation is no subject of the ask: "One of our suppliers wants a
@@ -196,8 +198,9 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         "focus_chunks": cover(" ".join(ev.chunk_texts)),
         "unknown": sum(w for t, w in weights.items() if not known(t) and t not in everyday) / total,
         "unknown_common": sum(w for t, w in weights.items() if not known(t) and t in everyday) / total,
-        "names_missing": (sum(1 for n in qnames if n.lower() not in found
-                              and not (n.lower() in spelled and spelled_out(spelled[n.lower()], found)))
+        "names_missing": (sum(1 for n in qnames if not _name_in(n, raw, found)
+                              and not (n.lower() in spelled and spelled_out(spelled[n.lower()], found))
+                              and not place_met(n, raw))
                           + sum(1 for m, y in months if f"{m} {y}" not in found and f"{y}-{MONTHS[m]:02d}" not in found)
                           ) / max(1, len(qnames) + len(months)),
         "type_expected": float(kind is not None),
@@ -222,6 +225,16 @@ def features(ev: Evidence, idf: Callable[[str], float], known: Callable[[str], b
         # short questions such as "Show me the findings rated critical.")
         "multi_sentence": float(len(re.findall(r"[.?!:;](?:\s|$)", ev.question.strip())) > 1),
     }
+
+
+def _name_in(name: str, raw: str, low: str) -> bool:
+    """Whether the evidence (``raw``; ``low`` in lower case) holds a name: a short acronym as a word of its own in
+    capitals ("EU" is not met by "queue") or spelled out by words with its initials ("IA": "Internal Audit"), any
+    other name anywhere."""
+    if len(name) <= 3 and name.isalpha() and name.isupper():
+        initials = r"\s+".join(f"{c}[a-z]+" for c in name)
+        return bool(re.search(rf"\b{name}\b|\b{initials}\b", raw))
+    return name.lower() in low
 
 
 @dataclass

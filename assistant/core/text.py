@@ -191,3 +191,49 @@ def defines(acronym: str, text: str) -> str | None:
 def spelled_out(expansion: str, text: str) -> bool:
     """Whether ``text`` uses ``expansion`` (from ``defines``), joining words such as "of" allowed between its words."""
     return bool(re.search(r"\b" + _GLUE.join(map(re.escape, expansion.split())) + r"\b", text, re.IGNORECASE))
+
+
+# A country's name and the adjective for it ("Irish law" / "the law of Ireland"; "Philippine minimum wage" /
+# "the Philippines"): a question that uses one form names what a document says with the other. Public knowledge, not
+# the knowledge base's wording; each entry is "names: adjectives", the forms a document may use, in lower case.
+_PLACES = """ireland: irish; united kingdom|uk|britain|great britain: british; england: english; scotland: scottish;
+wales: welsh; france: french; germany: german; netherlands|holland: dutch; belgium: belgian; spain: spanish;
+portugal: portuguese; italy: italian; poland: polish; czech republic|czechia: czech; romania: romanian;
+bulgaria: bulgarian; hungary: hungarian; greece: greek; sweden: swedish; denmark: danish; norway: norwegian;
+finland: finnish; austria: austrian; switzerland: swiss; europe|european union|eu: european;
+united states|us|usa|america: american; canada: canadian; mexico: mexican; brazil: brazilian;
+argentina: argentine|argentinian; colombia: colombian; chile: chilean; india: indian; pakistan: pakistani;
+bangladesh: bangladeshi; sri lanka: sri lankan; philippines: filipino|philippine; vietnam|viet nam: vietnamese;
+thailand: thai; malaysia: malaysian; indonesia: indonesian; china: chinese; japan: japanese; korea: korean;
+singapore: singaporean; australia: australian; new zealand: new zealander; egypt: egyptian; morocco: moroccan;
+south africa: south african; kenya: kenyan; nigeria: nigerian; ukraine: ukrainian; russia: russian;
+turkey|türkiye: turkish; israel: israeli; united arab emirates|uae: emirati; estonia: estonian; latvia: latvian;
+lithuania: lithuanian; slovakia: slovak; croatia: croatian; serbia: serbian"""
+
+
+@functools.lru_cache(maxsize=1)
+def _place_groups() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in _PLACES.split(";"):
+        names, _, adjectives = entry.partition(":")
+        forms = tuple(f.strip() for part in (names, adjectives) for f in part.split("|") if f.strip())
+        for f in forms:
+            out[f] = forms
+    return out
+
+
+def place_forms(name: str) -> tuple[str, ...]:
+    """The other forms of a country's name or adjective ("Irish": ("ireland",)); () for any other name."""
+    low = name.lower()
+    return tuple(f for f in _place_groups().get(low, ()) if f != low)
+
+
+def place_names() -> tuple[str, ...]:
+    """Every country's name and adjective the table above knows, in lower case ("us" left out: it is also a pronoun)."""
+    return tuple(f for f in _place_groups() if f != "us")
+
+
+def place_met(name: str, text: str) -> bool:
+    """Whether ``text`` names the country ``name`` names, in another form ("Irish" by "Ireland")."""
+    return any(re.search(r"\bUS\b", text) if f == "us" else re.search(rf"\b{re.escape(f)}\b", text, re.I)
+               for f in place_forms(name))  # ("us" in capitals only: it is also a pronoun)
