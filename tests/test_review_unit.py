@@ -344,3 +344,11 @@ def test_cli_parser_and_shipped_parameters():
     loaded = ReviewParams.load()
     assert loaded.threshold == data["playbook"]["threshold"]
     assert ReviewParams.load(path=Path("/nonexistent.json")) == ReviewParams()
+
+
+def test_a_missing_topic_reads_as_part_of_a_sentence_and_keeps_its_acronyms():
+    from assistant.review.judge import _lower_first
+
+    assert _lower_first("Periodic user access reviews") == "periodic user access reviews"
+    assert _lower_first("SSL, TLS 1.0 and TLS 1.1 disabled") == "SSL, TLS 1.0 and TLS 1.1 disabled"
+    assert _lower_first("DPO approval of transfers") == "DPO approval of transfers"

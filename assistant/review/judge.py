@@ -29,6 +29,11 @@ class Judgment:
     via: str | None = None  # the requirement whose clause covers this one (``also_met_by``)
 
 
+def _lower_first(topic: str) -> str:
+    """A topic inside a sentence: "Periodic user access reviews" -> "periodic ...", but "SSL, TLS 1.0 ..." stays."""
+    return topic[:1].lower() + topic[1:] if topic[1:2].islower() else topic
+
+
 def states(text: str, group: Sequence[str]) -> bool:
     toks = phrase_tokens(text)
     return any(has_phrase(toks, phrase_tokens(p)) for p in group)
@@ -63,7 +68,7 @@ class Judge:
             return Judgment("not_applicable", f"applies only to contracts that mention {', '.join(req.applies_if)}")
         theta = self.params.threshold_for(req.id)
         if not scored or scored[0].score < theta:
-            return Judgment("missing", f"no clause on {req.topic[0].lower() + req.topic[1:]}",
+            return Judgment("missing", f"no clause on {_lower_first(req.topic)}",
                             score=scored[0].score if scored else 0.0)
         readings: list[Judgment] = []
         absent: Judgment | None = None
@@ -78,7 +83,7 @@ class Judge:
                 continue  # the clause states another term's value ("certificate within 10 business days")
             readings.append(j)
         if not readings:
-            return absent or Judgment("missing", f"no clause on {req.topic[0].lower() + req.topic[1:]}",
+            return absent or Judgment("missing", f"no clause on {_lower_first(req.topic)}",
                                       score=scored[0].score)
         close = [j for j in readings if j.score >= readings[0].score - self.params.margin]
         return min(close, key=lambda j: (_PREFERENCE[j.status], j.value is None and req.measure is not None, -j.score))
