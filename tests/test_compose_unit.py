@@ -416,3 +416,13 @@ def test_a_section_about_the_document_is_not_completed_for_a_requirement_questio
     other = Pick(a, a.text.index(wage), a.text.index(wage) + len(wage), 0.5, "1. Wages")
     done = complete_sections([pick, other], "What must our labour model clauses require?", _Doc([a, b]))
     assert [p.section for p in done].count("Use of these model clauses") == 1  # the quote itself, nothing added
+
+
+def test_a_bold_label_starts_another_list_and_is_never_quoted():
+    from assistant.answering.quotes import section_runs
+
+    text = ("**Progress seen.**\n\n- The vendor issued a new procedure.\n- Staff were trained.\n\n"
+            "**Gaps that keep the finding open.**\n\n- Files still go by email.\n")
+    chunks = _chunks_of(text, len(text), overlap=0)
+    runs = [[p.chunk.text[p.start:p.end] for p in run] for run in section_runs(_Doc(chunks), "g.md", "Lifecycle")]
+    assert runs == [["- The vendor issued a new procedure.", "- Staff were trained."], ["- Files still go by email."]]

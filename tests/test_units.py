@@ -78,3 +78,19 @@ def test_wont_is_will_not_and_not_the_past_of_win():
     assert tokens("The supplier won't budge.") == tokens("The supplier will not budge.") == ["supplier", "budg"]
     assert tokens("The supplier won\u2019t pay.") == ["supplier", "pay"]  # a typographic apostrophe too
     assert "won" in tokens("Bluepeak won the tender.")
+
+
+def test_a_bold_line_of_its_own_is_a_heading_never_a_statement_but_leaves_the_section_as_it_is():
+    from assistant.core.units import sectioned_units
+
+    text = ("Finding AC-1 (labour, severity high, status closed).\n\n**Evidence seen for closure.**\n\n"
+            "- The vendor hired 45 agents.\n- Average weekly hours were 51.\n\n"
+            "**Conclusion on AC-1.** The controls work.\n")
+    units = [(text[u.start:u.end], u.heading, sec) for u, sec in sectioned_units(text, "Audit > Finding AC-1")]
+    assert units == [
+        ("Finding AC-1 (labour, severity high, status closed).", False, "Finding AC-1"),
+        ("**Evidence seen for closure.**", True, "Finding AC-1"),  # a heading, never quoted, but no section
+        ("- The vendor hired 45 agents.", False, "Finding AC-1"),
+        ("- Average weekly hours were 51.", False, "Finding AC-1"),
+        ("**Conclusion on AC-1.** The controls work.", False, "Finding AC-1"),  # a label inside prose is prose
+    ]

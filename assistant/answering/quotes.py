@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from assistant.core.text import tokens
 from assistant.core.types import Chunk
-from assistant.core.units import is_table_header, sectioned_units
+from assistant.core.units import is_label, is_table_header, sectioned_units
 
 SECTION_MAX_ITEMS = 8
 SECTION_MAX_CHARS = 1800
@@ -74,7 +74,8 @@ def section_runs(ctx: Context, source: str, section: str) -> list[list[Pick]]:
             last = runs[-1][-1] if runs[-1] else None
             if not u.item:
                 rule = not c.text[u.start:u.end].strip(" |:-")  # a table's header rule: "|---|---|"
-                if not (u.heading or rule) and last and at >= last.chunk.start + last.end:
+                # (a heading inside the section does not end a run, a bold label starts another list: "**Gaps.**")
+                if not ((u.heading and not is_label(c.text[u.start:u.end])) or rule) and last and at >= last.chunk.start + last.end:
                     runs.append([])
                 continue
             if last and at < last.chunk.start + last.end:

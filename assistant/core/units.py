@@ -16,6 +16,7 @@ MAX_ITEM_CHARS = 600  # a longer clause or item is quoted sentence by sentence
 _ITEM = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,3}(?:\.\d{1,3})+\.?\s|\d{1,3}[.)]\s|\([a-z0-9]{1,4}\)\s|\|)")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+_LABEL = re.compile(r"^\s*\*\*[^*]+\*\*\s*$")  # a bold line of its own ("**Evidence seen for closure.**"): the list's label
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,20 @@ def last_section(path: str) -> str:
     return path.rsplit(" > ", 1)[-1].strip()
 
 
+def is_label(line: str) -> bool:
+    """A bold line of its own ("**Recommendation.**"): it labels the list after it."""
+    return bool(_LABEL.match(line))
+
+
 def sectioned_units(text: str, section: str) -> list[tuple[Unit, str]]:
     """Each unit with the heading it sits under: the passage's own section until a heading
-    inside the passage starts a new one (a chunk may start in one section and end in the next)."""
+    inside the passage starts a new one (a chunk may start in one section and end in the next). A bold
+    line of its own ("**Evidence seen for closure.**") labels the list after it: a heading, never a statement,
+    but not a section (a chunk that starts inside the list could not tell which label it is under)."""
     current = last_section(section)
     out = []
     for u in statement_units(text):
-        if u.heading:
+        if u.heading and not is_label(text[u.start:u.end]):
             current = heading_text(text[u.start:u.end])
         out.append((u, current))
     return out
@@ -60,7 +68,7 @@ def _lines(text: str) -> list[tuple[int, int]]:
 
 def is_heading_line(line: str, is_last: bool) -> bool:
     """A Markdown heading, or a short title-like line (no final punctuation) that text follows."""
-    if _MD_HEADING.match(line):
+    if _MD_HEADING.match(line) or _LABEL.match(line):
         return True
     stripped = line.strip().strip("*").strip()
     if is_last or len(stripped) > 90 or not stripped or stripped.endswith((".", ";", ":", ",", "!", "?", "|")):
