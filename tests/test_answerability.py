@@ -124,6 +124,10 @@ def test_the_answer_type_must_be_in_the_sentences():
     q = "What service credit do we get when the vendor misses a target?"
     assert provides("money", q, "Total service credits in a month are capped at 10% of the monthly fees.")  # a share of the fees
     assert not provides("money", q, "The vendor reports its service levels every month.")
+    # a date the question names is no answer, but a day in that year is ("2025-12-31" is not just "2025")
+    q = "After the September 2025 note, what is the new deadline for AC-2024-02?"
+    assert provides("deadline", q, "If the new due date of 2025-12-31 is missed, the committee will act.")
+    assert not provides("deadline", q, "The follow-up ran in September 2025.")
     q = "Where is SwiftDesk BPO based?"
     assert provides("place", q, "SwiftDesk BPO runs its overflow team from Cebu.")
     assert provides("place", q, "The team works in two shifts in the Philippines.")

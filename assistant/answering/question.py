@@ -146,8 +146,9 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(when (?:was|were|did|had)|when (?:is|are) .{0,40}\bdue|when (?:is|are|will) .{0,60}\b(?:scheduled|planned|"
                    r"expected|held|signed|launched|starting|start|end|ends|expire|expires|closed|completed)\b|what date|which (?:date|year|month)|by when|"
                    r"since when|on what date|what (?:is|was) the (?:\w+ )?(?:due|closing|effective|start|end) date)\b", re.I),
-        re.compile(r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
-                   r"december)\b|\d{4}-\d{2}-\d{2}|\b\d+(?:st|nd|rd|th) (?:calendar |business |working )?day\b|"
+        # (a whole ISO date first: its year alone, the one the question names, would hide the day it gives)
+        re.compile(r"\d{4}-\d{2}-\d{2}|\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|"
+                   r"november|december)\b|\b\d+(?:st|nd|rd|th) (?:calendar |business |working )?day\b|"
                    rf"\bwithin {_NUMBER_WORD}[ -](?:calendar |business |working )?{_UNIT}\b|\b(?:end|start) of (?:the|each|every) \w+",
                    re.I),
     ),
