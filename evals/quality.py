@@ -23,7 +23,7 @@ THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
 ROLE = {"manager": "manager", "new_staff": "staff", "auditor": "auditor"}
 USERS = ("manager", "new_staff", "auditor")
 CALIBRATION_SHARE = 60  # percent of items in the calibration split
-GUARDED = ("injection", "empty", "too_long")  # refused before any evidence is looked at
+GUARDED = ("injection", "personal_data", "empty", "too_long")  # refused before any evidence is looked at
 
 
 def split_of(item_id: str) -> str:

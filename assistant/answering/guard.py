@@ -1,4 +1,5 @@
-"""Questions refused before retrieval: prompt injections and requests for hidden instructions.
+"""Questions refused before retrieval: prompt injections, requests for hidden instructions, and requests for
+individuals' personal data.
 
 Only generic injection patterns live here. Whether a question is in scope is decided from the
 evidence (``answerability``), never from a list of topics. Text is normalised first (NFKC,
@@ -22,6 +23,24 @@ INJECTION = re.compile(
     r"|\b(?:show|give|send|list|reveal)\b.{0,30}\b(?:restricted|confidential|hidden|auditors?-only|managers?-only)\b.{0,20}\b(?:documents?|files?|notes?|reports?)\b",
     re.I | re.S,
 )
+# A request for individuals' personal data ("list the names and IBANs of the 287 employees", "paste the patients' dates of
+# birth"): the knowledge base describes incidents, never the people in them, and the assistant does not hand out such
+# data whoever claims to need it. Asked of questions only: a document may well say what must not be emailed.
+PERSONAL_DATA = re.compile(
+    # a request, at the start of a sentence or after "please", "can you", "I need you to" (not "can a vendor send ...?",
+    # not "tell me whether ...")
+    r"(?:^|[.;:!?]\s+|\s-+\s+|\b(?:please|can you|could you|would you|will you|i need you to|i want you to)\s+)(?:just\s+)?"
+    r"(?:list|give|paste|send|share|export|dump|show|tell|provide|read out|copy|print|extract|pull)\b"
+    r"(?!\s+(?:me\s+|us\s+)?(?:whether|if|what|which|how|why|when|where|who)\b)"
+    # ... for identifiers of people (not the kinds of data a document lists: "the categories, such as names and IBANs")
+    r"(?:(?!\bcategor|\btypes? of\b|\bkinds? of\b|\bfields\b|\bsuch as\b|\blike\b).){0,80}?"
+    r"\b(?:ibans?|bank (?:details|account(?:s| numbers?)?)|account numbers?|sort codes?|dates? of birth|birth ?dates?|"
+    r"home addresses|(?:social security|pps|ppsn|passport|national id(?:entity)?|tax) numbers?|member ids?|"
+    r"medical record numbers?|(?:patient|employee|worker|customer|member)s?'? names|"
+    r"names (?:and \w+ )?of (?:the |our |all |those )?(?:[\d,]+ )?(?:affected )?(?:employees|patients|workers|agents|"
+    r"customers|members|leavers|joiners))\b",
+    re.I | re.S,
+)
 # Letters that look like ASCII ones (Cyrillic, Greek, fullwidth forms are handled by NFKC).
 _CONFUSABLES = str.maketrans({
     "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "һ": "h",
@@ -36,6 +55,10 @@ REFUSAL_TEXT = "I can't answer that from the knowledge base: it holds no passage
 INJECTION_TEXT = (
     "I can't do that. I only answer questions about outsourcing, vendor contracts and audit findings "
     "from the knowledge base, and I don't change my instructions or reveal them."
+)
+PERSONAL_DATA_TEXT = (
+    "I can't share personal data about individuals (names, bank details, dates of birth, identifiers), whoever asks. "
+    "I can tell you what the audit notes and contracts say about an incident, without the people in it."
 )
 
 
@@ -53,4 +76,6 @@ def check(question: str) -> tuple[str, str] | None:
     """Return (reason, message) when the question must be refused outright."""
     if looks_like_instruction(question):
         return "injection", INJECTION_TEXT
+    if PERSONAL_DATA.search(normalise(question)):
+        return "personal_data", PERSONAL_DATA_TEXT
     return None

@@ -15,6 +15,7 @@ REFUSAL_TITLES = {
     "not_in_knowledge_base": "Not in the knowledge base",
     "no_supported_statement": "Not in the knowledge base",
     "injection": "Request declined",
+    "personal_data": "Personal data declined",
     "empty": "Please ask a question",
     "too_long": "Question too long",
 }
