@@ -33,6 +33,8 @@ def feats(question: str, sentences: list[str], vocab: set[str] | None = None) ->
     ("What's the name of the Acme relationship owner for the payroll deal?", "person"),  # contracted, with modifiers
     ("When's Acme's grievance finding due?", "date"),
     ("Did the regulator fine Acme over the leak, and if so how much?", "money"),
+    ("How much does price count compared to security when we score bids?", "quantity"),  # a weight, not an amount
+    ("How much does the audit cost?", "money"),
     ("Which R2-certified recycler did Acme sign with?", "organisation"),  # a modifier with a digit
     ("Give me the names of the account managers at Acme.", "person"),
     ("Which insurance company covers the vendor?", "organisation"),

@@ -92,7 +92,10 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "money": (
         # ("did the regulator fine them, and if so how much?": the money word comes first)
         re.compile(rf"\b(?:{_MONEY_WORDS}[^?]{{0,100}}\bhow much\s*\?|"
-                   rf"how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)(?=.{{0,60}}\b{_MONEY_WORDS})|"
+                   # (not how much a criterion weighs: "how much does price count compared to security?")
+                   rf"how much (?!time|notice|warning|later|earlier|longer|sooner|data|detail|of\b)"
+                   r"(?!(?:does|do|did|would|will|should) (?:the |a |our )?[\w-]+ (?:count|weigh|matter)\b)"
+                   rf"(?=.{{0,60}}\b{_MONEY_WORDS})|"
                    rf"what (?:is |was |are |were )?(?:the |our |their |its )?{_MOD}{{0,3}}(?:price|prices|cost|costs|budget|"
                    r"salary|wage|wages|fine|fines|penalty|penalties|fee|fees|revenue|turnover|spend|premium|charge|charges|"
                    r"amount|worth|credit|credits|compensation|refund|refunds)\b(?!\s+(?:rules?|polic(?:y|ies)|clauses?|provisions?|terms|"
