@@ -3,7 +3,8 @@
 Builds a fresh index of knowledge/ in a temporary folder (so it never touches yours), runs the
 golden questions, writes evals/reports/quality.md and prints the metrics. Every reported figure
 is from the held-out split; ``--calibrate`` first refits the answerability model on the
-calibration split (and only there) and saves it to assistant/answerability.json.
+calibration split (its threshold with the blind probe sets of evals/probes too, never on the
+held-out split) and saves it to assistant/answerability.json.
 """
 
 from __future__ import annotations
@@ -38,20 +39,25 @@ def build_assistant(knowledge: Path, tmp: Path, backend: str = "onnx"):
 def calibrate(a, golden: dict) -> tuple[object, object]:
     """Fit the answerability model on the calibration split; returns (model, in-sample result)."""
     from assistant.answering.answerability import MODEL_FILE, fit
-    from evals.quality import CALIBRATION_SHARE, evaluate
+    from evals.quality import CALIBRATION_SHARE, evaluate, load_probes
 
     res = evaluate(a, golden, split="calibration")
     rows = [r for r, _ in res.decisions]
     labels = [y for _, y in res.decisions]
-    model = fit(rows, labels)
+    # the blind probe sets set the threshold with the calibration split (never the weights): evals/probes/README.md
+    probes = evaluate(a, load_probes(), split=None).decisions
+    model = fit(rows, labels, extra=([r for r, _ in probes], [y for _, y in probes]))
     model.note = (f"logistic regression fitted by `python -m evals --calibrate` on {len(rows)} calibration-split questions "
                   f"({sum(labels)} answerable, {len(labels) - sum(labels)} must-refuse) on {dt.date.today().isoformat()}; "
-                  "threshold maximises the worse of answer and refusal rate over out-of-fold (5-fold) probabilities on that split")
+                  "threshold maximises the worse of answer and refusal rate over out-of-fold (5-fold) probabilities on that "
+                  f"split together with the model's probabilities on {len(probes)} questions of the blind probe sets "
+                  "(evals/probes)")
     model.save(MODEL_FILE)
     CALIBRATION_FILE.write_text(json.dumps({
         "answerability_model": MODEL_FILE.name,
         "split": f"stable hash of each golden id: {CALIBRATION_SHARE}% calibration, {100 - CALIBRATION_SHARE}% held out",
         "fitted_on": len(rows),
+        "threshold_also_on": f"{len(probes)} questions of the blind probe sets (evals/probes)",
         "note": "Parameters fitted by `python -m evals --calibrate`; evals/reports/quality.md reports the held-out split.",
     }, indent=2) + "\n")
     a.answerability = model

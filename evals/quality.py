@@ -20,6 +20,7 @@ from assistant.core.types import Answer
 
 GOLDEN = Path(__file__).resolve().parent / "golden.yaml"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
+PROBES = Path(__file__).resolve().parent / "probes"
 ROLE = {"manager": "manager", "new_staff": "staff", "auditor": "auditor"}
 USERS = ("manager", "new_staff", "auditor")
 CALIBRATION_SHARE = 60  # percent of items in the calibration split
@@ -34,6 +35,16 @@ def split_of(item_id: str) -> str:
 
 def load_golden(path: Path = GOLDEN) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_probes(folder: Path = PROBES) -> dict[str, Any]:
+    """The blind probe sets (``evals/probes``, see its README) as one golden-format set: for the threshold only."""
+    out: dict[str, Any] = {"answerable": [], "refuse": [], "conversations": []}
+    for path in sorted(folder.glob("set*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key in ("answerable", "refuse"):
+            out[key] += data.get(key) or []
+    return out
 
 
 def select(golden: dict[str, Any], split: str | None) -> dict[str, list[dict[str, Any]]]:

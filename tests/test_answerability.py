@@ -201,6 +201,26 @@ def test_fit_separates_answerable_from_unanswerable_and_saves(tmp_path):
     assert Answerability.load(tmp_path / "missing.json").answerable({})  # no model: never refuses silently by default
 
 
+def test_rows_for_the_threshold_only_move_the_threshold_and_never_the_weights():
+    rng = np.random.default_rng(11)
+
+    def sample(n, shift=0.0):
+        rows, labels = [], []
+        for _ in range(n):
+            y = int(rng.random() < 0.6)
+            rows.append({"best_cover": rng.normal((0.7 if y else 0.3) - shift, 0.15)})
+            labels.append(y)
+        return rows, labels
+
+    rows, labels = sample(200)
+    fresh = sample(400, shift=0.15)  # questions the signals were not developed on score lower
+    alone, both = fit(rows, labels), fit(rows, labels, extra=fresh)
+    assert both.weights == alone.weights and both.bias == alone.bias
+    assert both.threshold < alone.threshold
+    rate = lambda m: np.mean([m.answerable(r) for r, y in zip(*fresh) if y])  # noqa: E731
+    assert rate(both) > rate(alone)
+
+
 def test_best_threshold_balances_the_two_rates():
     probs = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
     y = np.array([0, 0, 0, 1, 1, 1])

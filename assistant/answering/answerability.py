@@ -277,12 +277,13 @@ class Answerability:
 
 
 def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: float = 1.0, iterations: int = 50,
-        folds: int = 5) -> Answerability:
+        folds: int = 5, extra: tuple[Sequence[dict[str, float]], Sequence[int]] = ((), ())) -> Answerability:
     """Logistic regression (Newton's method with an L2 penalty) on standardised features.
 
     The threshold maximises the worse of answer rate and refusal rate over out-of-fold
     probabilities (``folds``-fold cross-fitting on the same rows): probabilities of the rows a
     model was fitted on are over-confident, and a threshold set on them is too (0 or 1: in-sample).
+    ``extra``: more (rows, labels) for the threshold only, scored by the model fitted on ``rows`` (out of sample for it).
     """
     y = np.asarray(labels, dtype=np.float64)
     model = _fit_weights(rows, y, l2, iterations)
@@ -296,7 +297,9 @@ def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: float = 1.0
                 probs[i] = part.probability(rows[i])
     else:
         probs = np.array([model.probability(r) for r in rows])
-    model.threshold = best_threshold(probs, y)
+    more_rows, more_labels = extra
+    probs = np.concatenate([probs, [model.probability(r) for r in more_rows]])
+    model.threshold = best_threshold(probs, np.concatenate([y, np.asarray(more_labels, dtype=np.float64)]))
     return model
 
 
