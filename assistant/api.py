@@ -223,7 +223,7 @@ class Assistant:
         fq, listed = self._register(routing, lookup)
         after = self._after_records(routing, lookup, chunks)
         a_set = bool(listed) and not fq.one
-        chosen, signals = self._evidence(routing, chunks, a_set, denamed, one=bool(listed) and fq.one)
+        chosen, signals = self._evidence(routing, chunks, a_set, denamed, one=[f["id"] for f in listed] if fq and fq.one else [])
         # Findings the register selects by every selector and subject word of the question are the evidence
         # itself (their record lines are what the answer quotes): no sentence score overrules them, and no more
         # does it overrule what the register records of one finding (its owner, severity, status, dates); a
@@ -306,7 +306,7 @@ class Assistant:
         return after_records(routing.query, vendors, documents, texts)
 
     def _evidence(self, routing: Routing, chunks: list[Chunk], listed: bool = False,
-                  denamed: Any = None, one: bool = False) -> tuple[list[Candidate], dict[str, float]]:
+                  denamed: Any = None, one: Sequence[str] = ()) -> tuple[list[Candidate], dict[str, float]]:
         """The units that would answer, and the answerability signals (with the model's probability). ``listed``: the
         register holds the set of findings asked for (``one``: the one finding named by vendor and subject). The signals
         judge a named vendor's passages only (a guidance passage on SA8000 does not say whether the vendor is certified;
@@ -320,7 +320,7 @@ class Assistant:
         own = [c for c in chunks if c.metadata.get("vendor") in routing.filters.vendor] if by_vendor else chunks
         judged = own or chunks
         ids = list(corpus.findings_for(routing.filters.audiences))
-        ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask, finding_ids=ids)
+        ranked = rank(query, judged, self._idf, self.embedder, routing.vector, ask=ask, finding_ids=ids, asked=one)
         chosen = choose(ranked, judged)
         parts = question_parts(routing.query)
         embedded = [x for x in ranked if x.vec is not None]
@@ -330,7 +330,7 @@ class Assistant:
         part_sims = np.max(by_ask, axis=1).tolist() if by_ask is not None else []
         chosen = with_each_ask(chosen, embedded, by_ask)
         if judged is not chunks:  # the answer may also quote the rules' passages
-            ranked = rank(query, chunks, self._idf, self.embedder, routing.vector, ask=ask, finding_ids=ids)
+            ranked = rank(query, chunks, self._idf, self.embedder, routing.vector, ask=ask, finding_ids=ids, asked=one)
             embedded = [x for x in ranked if x.vec is not None]
             answer = with_each_ask(choose(ranked, chunks), embedded, ask_matrix(asks, embedded))
         else:
@@ -350,7 +350,7 @@ class Assistant:
             denamed_sim=denamed_sim,
             findings_matched=listed or bool((routing.filters.status or routing.filters.severity)
                                             and self.retriever.finding_ids(routing.filters)),
-            one_finding=one,
+            one_finding=bool(one),
         )
         signals = features(ev, corpus.bm25.idf_of, lambda t: t in corpus.bm25.vocab, self._everyday.__contains__,
                            self.settings.organisation, corpus.vendors, corpus.expansions(routing.query),

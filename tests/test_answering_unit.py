@@ -160,6 +160,11 @@ def test_a_unit_about_another_finding_ranks_below_one_about_the_finding_asked():
     first = lambda **kw: text[(x := rank(q, chunks, lambda t: 1.0, **kw)[0]).start:x.end]  # noqa: E731
     assert first().startswith("Finding AC-2023-01")  # by words alone the longer record of the other finding wins
     assert first(finding_ids=ids).startswith("Finding AC-2024-01")  # it names only a finding not asked about
+    # ... and so it does when the register found the finding the question describes without its id
+    described = lambda **kw: text[(x := rank("When did the access finding finally get closed?", chunks, lambda t: 1.0,  # noqa: E731
+                                              **kw)[0]).start:x.end]
+    assert described(finding_ids=ids).startswith("Finding AC-2023-01")
+    assert described(finding_ids=ids, asked=["AC-2024-01"]).startswith("Finding AC-2024-01")
 
 
 def test_the_unit_closest_in_meaning_is_marked_for_composition_whatever_its_score():

@@ -100,7 +100,7 @@ UNIT_VECTORS = UnitVectors()
 
 
 def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], embedder: Any = None,
-         qvec: Any = None, ask: str = "", finding_ids: Sequence[str] = ()) -> list[Candidate]:
+         qvec: Any = None, ask: str = "", finding_ids: Sequence[str] = (), asked: Sequence[str] = ()) -> list[Candidate]:
     """Every quotable unit of the chunks, best first.
 
     A unit scores by the idf-weighted share of the question's terms it contains, the terms its
@@ -113,7 +113,8 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     recovers?"); a unit's similarity is the higher of its similarity to the whole question and to the ask
     (chosen on the calibration split: key-fact recall 0.752 -> 0.761; the mean of the two lost facts).
     ``finding_ids``: the register's finding ids; of a question that names some, a unit that names only others is
-    about another finding ("When was NW-2024-01 closed?" is not answered by "NW-2023-01 was closed on ...").
+    about another finding ("When was NW-2024-01 closed?" is not answered by "NW-2023-01 was closed on ..."); ``asked``:
+    the findings the register found the question describing ("why is the Northwind leavers finding still open?").
     """
     # (a date or a rate the sentence names still ranks it: only "how soon" words are left out)
     q_terms = set(tokens(question)) - set(tokens(" ".join(value_words(question))))
@@ -124,7 +125,7 @@ def rank(question: str, chunks: Sequence[Chunk], idf: Callable[[str], float], em
     wants_number = bool(_NUMERIC_Q.search(question))
     kind = expected_type(question)  # a unit that gives the kind of answer asked for ranks higher
     asks_duty = bool(_ASKS_DUTY.search(question))  # ... and so does one that states a duty, when duties are asked for
-    asked_ids = set(named_in(question, finding_ids))
+    asked_ids = set(named_in(question, finding_ids)) | set(asked)
     cands: list[Candidate] = []
     for ci, c in enumerate(chunks):
         prior = 0.2 / (1 + ci)
