@@ -102,6 +102,21 @@ def test_a_document_picked_by_its_place_in_time(retriever):
     assert retriever.route("What did the first Bluepeak audit find?", auditor).filters.source == []  # Bluepeak has none
 
 
+
+def test_a_document_picked_by_the_month_it_is_dated_in(retriever):
+    auditor = Filters.from_dict({}, "auditor")
+    r = retriever.route("As of the October 2024 check-in, why was the leavers finding still open?", auditor)
+    assert r.filters.source == ["audits/northwind-2024.md"] and r.reference == "October 2024 check-in"
+    assert retriever.route("In the September 2025 Northwind review, what was closed?", auditor).filters.source == [
+        "audits/northwind-2025.md"]
+    for q in ("What changed between the October 2024 audit and the September 2025 follow-up?",  # two documents
+              "Has the leavers finding been fixed since the October 2024 audit?",  # what came after it
+              "What did the March 2025 audit find?",  # no document of that month
+              "Which vendors were late with their October 2024 monthly KPI reports?",  # not an audit document
+              "Did the Northwind contract already forbid what the October 2024 audit found?"):  # a contract asked too
+        assert retriever.route(q, auditor).filters.source == [], q
+
+
 def test_a_status_asked_of_findings_already_picked_is_not_a_filter(retriever):
     auditor = Filters.from_dict({}, "auditor")
     assert retriever.route("Which findings are still open at Northwind?", auditor).filters.status == ["open"]

@@ -155,6 +155,8 @@ def ordinal_document(corpus: Corpus, query: str, vendor: str | None,
     with the words that picked it; None when the question picks none or no document of that kind is dated, or asks
     what happened after the first one ("has it been fixed since?": later documents answer). Without a vendor,
     every vendor's documents count."""
+    if (dated := _dated_document(corpus, query, vendor, audiences)) is not None:
+        return dated
     m = _ORDINAL.search(query)
     if not m or m["kind"].lower().endswith("s"):  # "the latest audits": more than one document
         return None
@@ -167,6 +169,33 @@ def ordinal_document(corpus: Corpus, query: str, vendor: str | None,
     if not docs:
         return None
     return (docs[0] if which in ("first", "earliest") else docs[-1])["source"], m.group(0)
+
+
+# "the April 2025 check-in", "the February 2026 audit": one audit document picked by the month it is dated in
+_MONTH_NAMES = ("january february march april may june july august september october november december").split()
+_DATED = re.compile(rf"\b(?P<month>{'|'.join(_MONTH_NAMES)})\s+(?P<year>(?:19|20)\d\d)\s+(?:[\w-]+\s+)?"
+                    r"(?P<kind>check-?in|follow[- ]?up(?: note)?|note|review|audit|re-?audit|visit)\b(?!\s*(?:rights?|clauses?|plans?))",
+                    re.I)
+
+
+def _dated_document(corpus: Corpus, query: str, vendor: str | None,
+                    audiences: tuple[str, ...] | None) -> tuple[str, str] | None:
+    """The one audit document (of the vendor named, or of any) dated in the month a question names it by ("As of the
+    April 2025 check-in, why was ... still open?"), with the words that picked it; None when it names none, names two
+    (a comparison), asks what happened since, or no single document of that month is there."""
+    found = list(_DATED.finditer(query))
+    # (nor when it asks what came after it, or also asks what a contract says: "Did the contract forbid what the
+    # February 2026 audit found?")
+    if len(found) != 1 or re.search(r"\b(?:since|afterwards|later)\b", query, re.I) or _TERMS.search(query):
+        return None
+    m = found[0]
+    month = f"{m['year']}-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}"
+    if vendor is None:  # the vendor of a finding it names ("was HV-2025-02 closed at the February 2026 review?")
+        register = corpus.findings_for(audiences)
+        owners = {str(register[i].get("vendor") or "") for i in named_in(query, list(register))}
+        vendor = owners.pop() if len(owners) == 1 else None
+    docs = [d for d in corpus.audits_for(audiences) if d["date"].startswith(month) and (vendor is None or d["vendor"] == vendor)]
+    return (docs[0]["source"], m.group(0)) if len(docs) == 1 else None
 
 
 def resolve_document(corpus: Corpus, ref: str, audiences: tuple[str, ...] | None = None, explicit: bool = False) -> str | None:
