@@ -26,8 +26,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from assistant.answering.asks import ASK_OPENERS, sentences, set_out
-from assistant.answering.question import _INSTITUTIONAL, MONTHS, expected_type, names, provides, value_words
-from assistant.core.text import named_in, place_met, spelled_out, tokens
+from assistant.answering.question import _INSTITUTIONAL, expected_type, names, provides, value_words
+from assistant.core.text import MONTHS, named_in, place_met, spelled_out, tokens
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "answerability.json"
 # The model's inputs: one signal per kind of evidence, none redundant with another (collinear

@@ -5,12 +5,11 @@ answerability signals (``answerability``) and the extractive ranker (``extractiv
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from typing import Callable, Sequence
 
-from assistant.core.text import named_in, place_names, tokens
+from assistant.core.text import MONTHS, named_in, places_in, tokens
 
 # The kind of answer a question asks for (after the usual question taxonomy: contact details, a person, an
 # organisation, a percentage, money, a count, a period, a date; checked in that order) and what a
@@ -160,7 +159,6 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 
 # A question that asks for a day, and the dates precise to one.
 _DAY_ASK = re.compile(r"\b(?:on what|what|which) (?:exact |precise )?(?:date|day)\b", re.I)
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}  # "january": 1, ...
 _MONTHS = "|".join(MONTHS)
 _DAY = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}|\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b(?!\d)|"
                   r"\b\d+(?:st|nd|rd|th) (?:calendar |business |working )?day\b", re.I)
@@ -260,7 +258,7 @@ def provides(kind: str, question: str, sentence: str, home: str = "") -> bool:
         return bool(answers)
     if kind == "place":  # a place after "in", "of", "at" ... or a country, that the question does not name
         asked = set(re.findall(r"[a-z]+", question.lower())) | set(re.findall(r"[a-z]+", home.lower()))
-        found = [m.group(1) for m in gives.finditer(sentence)] + [f for f in place_names() if re.search(rf"\b{f}\b", sentence, re.I)]
+        found = [m.group(1) for m in gives.finditer(sentence)] + places_in(sentence)
         return any(set(n.lower().split()) - asked - _INSTITUTIONAL - _QUESTION_WORDS - _CALENDAR for n in found)
     if kind == "money" and _WORKERS_PAY.search(question) and _PAY_STANDARD.search(sentence):
         return True  # what workers are to be paid is answered by a pay standard ("at least the living wage")

@@ -13,7 +13,7 @@ import calendar
 import re
 from typing import Iterable, Sequence
 
-from assistant.answering.question import MONTHS
+from assistant.core.text import MONTHS
 
 _M = "|".join(MONTHS)
 _Y = r"(?:19|20)\d\d"

@@ -3,6 +3,7 @@ sentence splitter, ISO dates as sortable integers, and acronyms the documents de
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from typing import Any, Iterable
@@ -17,6 +18,7 @@ STOPWORDS = frozenset(
     # what is left of a contraction or possessive once the apostrophe splits it ("we've", "Kestrel's", "don't")
     + "s t ve ll re d m don doesn didn isn aren wasn weren couldn shouldn wouldn hasn haven hadn mustn".split()
 )
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}  # "january": 1, ...
 _WORD = re.compile(r"[a-z0-9]+")
 _WONT = re.compile(r"\bwon['\u2019]t\b")
 # A sentence ends at . ! ? or ; followed by spaces and a capital, digit, quote or bracket.
@@ -228,9 +230,19 @@ def place_forms(name: str) -> tuple[str, ...]:
     return tuple(f for f in _place_groups().get(low, ()) if f != low)
 
 
-def place_names() -> tuple[str, ...]:
-    """Every country's name and adjective the table above knows, in lower case ("us" left out: it is also a pronoun)."""
-    return tuple(f for f in _place_groups() if f != "us")
+@functools.lru_cache(maxsize=1)
+def _places() -> tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...]]:
+    # ("us" left out: it is also a pronoun)
+    forms = [f for f in _place_groups() if f != "us"]
+    return (re.compile(rf"\b(?:{'|'.join(map(re.escape, forms))})\b", re.I),
+            tuple((f, re.compile(rf"\b{re.escape(f)}\b", re.I)) for f in forms))
+
+
+def places_in(text: str) -> list[str]:
+    """Every country's name or adjective of the table above that ``text`` uses, in lower case. One pattern of them all
+    rules most texts out at once: the answer-type check runs on every sentence ranked for a "where is X based?" question."""
+    anywhere, each = _places()
+    return [f for f, rx in each if rx.search(text)] if anywhere.search(text) else []
 
 
 def place_met(name: str, text: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.core.findings import status_selects
-from assistant.core.text import named_in, tokens
+from assistant.core.text import MONTHS, named_in, tokens
 from assistant.retrieval.corpus import Corpus
 from assistant.retrieval.filters import Filters
 
@@ -172,8 +172,7 @@ def ordinal_document(corpus: Corpus, query: str, vendor: str | None,
 
 
 # "the April 2025 check-in", "the February 2026 audit": one audit document picked by the month it is dated in
-_MONTH_NAMES = ("january february march april may june july august september october november december").split()
-_DATED = re.compile(rf"\b(?P<month>{'|'.join(_MONTH_NAMES)})\s+(?P<year>(?:19|20)\d\d)\s+(?:[\w-]+\s+)?"
+_DATED = re.compile(rf"\b(?P<month>{'|'.join(MONTHS)})\s+(?P<year>(?:19|20)\d\d)\s+(?:[\w-]+\s+)?"
                     r"(?P<kind>check-?in|follow[- ]?up(?: note)?|note|review|audit|re-?audit|visit)\b(?!\s*(?:rights?|clauses?|plans?))",
                     re.I)
 
@@ -189,7 +188,7 @@ def _dated_document(corpus: Corpus, query: str, vendor: str | None,
     if len(found) != 1 or re.search(r"\b(?:since|afterwards|later)\b", query, re.I) or _TERMS.search(query):
         return None
     m = found[0]
-    month = f"{m['year']}-{_MONTH_NAMES.index(m['month'].lower()) + 1:02d}"
+    month = f"{m['year']}-{MONTHS[m['month'].lower()]:02d}"
     if vendor is None:  # the vendor of a finding it names ("was HV-2025-02 closed at the February 2026 review?")
         register = corpus.findings_for(audiences)
         owners = {str(register[i].get("vendor") or "") for i in named_in(query, list(register))}
